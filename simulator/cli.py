@@ -1,0 +1,176 @@
+"""The `simulator` command: the one place that ties schema, engine, outputs and plots together.
+
+Heavy libraries are imported inside the commands that need them, so `--help`
+and `validate` start quickly. User errors print a message and exit with status
+2; anything else exits with 1, with a traceback only under `--debug`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from datetime import datetime, timezone
+from pathlib import Path
+
+from simulator.errors import UserError
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+KPI_ROWS = (
+    ("final_interop_ally_partner", "interoperability ally-partner (final)"),
+    ("mean_interop_ally_partner", "interoperability ally-partner (time mean)"),
+    ("final_interop_ally_ally", "interoperability ally-ally (final)"),
+    ("final_compatible_share", "ally-partner pairs at level >= 2 (final)"),
+    ("final_trust_ally_partner", "trust ally in partner (final)"),
+    ("final_trust_partner_ally", "trust partner in ally (final)"),
+    ("final_sharing_links", "information-sharing links (final)"),
+    ("final_partner_capability", "partner capability (final)"),
+    ("exercises_held", "exercises held"),
+    ("exercises_cancelled", "exercises cancelled"),
+    ("modules_delivered", "program modules delivered"),
+    ("bias_incidents", "bias incidents"),
+    ("crises", "crises"),
+    ("crisis_success_rate", "crisis success rate"),
+    ("escalations", "escalations"),
+    ("budget_spent", "budget spent"),
+    ("interop_gain_per_budget", "interoperability gained per budget unit"),
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    try:
+        return arguments.command(arguments)
+    except UserError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # the one boundary where unexpected errors are reported
+        if arguments.debug:
+            traceback.print_exc()
+        else:
+            print(f"internal error: {type(error).__name__}: {error}\n"
+                  "(run again with --debug for the traceback)", file=sys.stderr)
+        return EXIT_FAILURE
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="simulator",
+        description="Simulate joint exercises and capacity building among allies and "
+                    "partners, and track interoperability and trust over time.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
+    parser.set_defaults(command=lambda _: parser.print_help() or EXIT_OK)
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario once and write its results",
+                              description="Run a scenario once; write series, KPIs, "
+                                          "matrices and a plot; print the KPIs.")
+    run.add_argument("scenario", type=Path, help="scenario file (YAML)")
+    run.add_argument("--seed", type=seed_number, default=0, help="root random seed (default 0)")
+    run.add_argument("--out", type=Path, help="output directory (default results/<scenario>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="PATH=VALUE",
+                     help="override a value by dotted path, list items by id, e.g. "
+                          "exercises.sea_breeze.every_days=90 (repeatable)")
+    run.add_argument("--trace", action="store_true", help="also write the event trace "
+                                                          "(trace.jsonl)")
+    run.add_argument("--no-plots", action="store_true", help="skip drawing the plot")
+    run.set_defaults(command=run_command)
+
+    validate = commands.add_parser("validate", help="check scenario files without running them")
+    validate.add_argument("files", type=Path, nargs="+", help="scenario files (YAML)")
+    validate.set_defaults(command=validate_command)
+
+    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.set_defaults(command=schema_command)
+    return parser
+
+
+def seed_number(text: str) -> int:
+    """A root seed: a whole number from 0 to 2**63 - 1."""
+    try:
+        seed = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= seed < 2**63:
+        raise argparse.ArgumentTypeError(f"expected 0 <= seed < 2**63, got {seed}")
+    return seed
+
+
+def run_command(arguments: argparse.Namespace) -> int:
+    from simulator.loading import load_scenario, parse_override
+
+    overrides = [parse_override(text) for text in arguments.overrides]
+    scenario = load_scenario(arguments.scenario, overrides)
+    out = arguments.out or Path("results") / arguments.scenario.stem
+
+    from simulator import simulate
+    from simulator.outputs import atomic_write, prepare_directory, write_run
+
+    prepare_directory(out, "run")
+    started = datetime.now(timezone.utc)
+    result = simulate(scenario, seed=arguments.seed, trace=arguments.trace)
+    written = write_run(result, scenario, out, str(arguments.scenario), overrides, started)
+    if not arguments.no_plots:
+        from simulator.plots import metrics_over_time
+
+        plots = out / "plots"
+        plots.mkdir(exist_ok=True)
+        figure = metrics_over_time(result)
+        written.append(atomic_write(plots / "metrics.png",
+                                    lambda path: figure.savefig(path, dpi=110, format="png")))
+    print_kpis(result, scenario.name, out, len(written))
+    return EXIT_OK
+
+
+def print_kpis(result, name: str, out: Path, files: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{name}, seed {result.seed}: "
+                        f"{result.output.times[-1] / 365:g} years in "
+                        f"{result.output.wall_seconds:.2f} s")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, label in KPI_ROWS:
+        table.add_row(label, f"{result.kpis[key]:.4g}")
+    console = Console()
+    console.print(table)
+    console.print(f"{files} files written to {out}/")
+
+
+def validate_command(arguments: argparse.Namespace) -> int:
+    from simulator.errors import ScenarioError
+    from simulator.loading import load_scenario
+
+    failed = []
+    for path in arguments.files:
+        try:
+            scenario = load_scenario(path)
+        except ScenarioError as error:
+            failed.append(str(error))
+            continue
+        print(f"{path}: ok ({len(scenario.nations)} nations, {len(scenario.exercises)} "
+              f"exercise series, {len(scenario.programs)} programs, "
+              f"{scenario.horizon_years:g} years)")
+    if failed:
+        raise UserError("\n".join(failed))
+    return EXIT_OK
+
+
+def schema_command(arguments: argparse.Namespace) -> int:
+    from simulator.schema import Scenario
+
+    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

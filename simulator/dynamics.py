@@ -1,0 +1,129 @@
+"""The model's dynamics as pure functions: numbers and arrays in, numbers and arrays out.
+
+Each function is one formula of DESIGN.md, and each has a test against its
+closed form. Functions accept plain floats or numpy arrays alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+LN2 = math.log(2.0)
+LEVEL_EDGES = (0.25, 0.5, 0.75)
+"""Interoperability levels: below 0.25 not interoperable (0), deconflicted (1),
+compatible (2), integrated (3)."""
+
+
+def decay_rate(half_life_days: float) -> float:
+    """Exponential decay rate per day of a quantity with this half-life."""
+    return LN2 / half_life_days
+
+
+def decayed(value: ArrayLike, rate: float, elapsed_days: ArrayLike) -> ArrayLike:
+    """A quantity after `elapsed_days` of exponential decay toward zero, exactly."""
+    return value * np.exp(-rate * np.asarray(elapsed_days))
+
+
+def learning_gain(rate: float, intensity: float, absorb: ArrayLike, fit: ArrayLike) -> ArrayLike:
+    """Share of the remaining gap closed by one training: `clip(rate*intensity*absorb*fit, 0, 1)`."""
+    return np.clip(rate * intensity * np.asarray(absorb) * np.asarray(fit), 0.0, 1.0)
+
+
+def learn(level: ArrayLike, gain: ArrayLike) -> ArrayLike:
+    """The learning rule with diminishing returns: `x + g * (1 - x)`."""
+    return level + gain * (1.0 - np.asarray(level))
+
+
+def trained_steady_state(gain: float, rate: float, interval_days: float) -> float:
+    """Level just after each training, once trainings every `interval_days` have settled."""
+    return gain / (1.0 - (1.0 - gain) * math.exp(-rate * interval_days))
+
+
+def trust(positive: ArrayLike, negative: ArrayLike, prior: ArrayLike, prior_weight: float
+          ) -> ArrayLike:
+    """Beta-reputation trust: `(W*t0 + A) / (W + A + B)`; with no evidence it is `t0`."""
+    positive = np.asarray(positive)
+    return (prior_weight * np.asarray(prior) + positive) / (
+        prior_weight + positive + np.asarray(negative)
+    )
+
+
+def interoperability(standards_i: ArrayLike, standards_j: ArrayLike,
+                     proficiency_i: ArrayLike, proficiency_j: ArrayLike,
+                     familiarity: ArrayLike, weights: tuple[float, float, float]) -> ArrayLike:
+    """`w_std*min(S_i, S_j) + w_prof*sqrt(P_i*P_j) + w_fam*F_ij`: the weakest standard binds."""
+    w_standards, w_proficiency, w_familiarity = weights
+    return (
+        w_standards * np.minimum(standards_i, standards_j)
+        + w_proficiency * np.sqrt(np.asarray(proficiency_i) * proficiency_j)
+        + w_familiarity * np.asarray(familiarity)
+    )
+
+
+def interoperability_level(index: ArrayLike) -> NDArray[np.int64]:
+    """NATO-style level 0-3 of an interoperability index."""
+    return np.searchsorted(LEVEL_EDGES, index, side="right")
+
+
+def exercise_success_probability(mean_interoperability: float, min_success: float) -> float:
+    """Better-integrated participants succeed more often: `m + (1 - m) * mean I`."""
+    return min_success + (1.0 - min_success) * mean_interoperability
+
+
+def program_fit(tailored: bool, needed: ArrayLike, untailored_fit: float) -> ArrayLike:
+    """How well a program fits each domain: tailored 1, else `untailored_fit`; halved if not needed."""
+    base = 1.0 if tailored else untailored_fit
+    return base * np.where(needed, 1.0, 0.5)
+
+
+def bias_evidence(pressure: float, tolerance: float, openness: float, weight: float) -> float:
+    """Negative evidence from pressure above `tolerance * openness` (0 when below)."""
+    return weight * max(0.0, pressure - tolerance * openness)
+
+
+def crisis_effectiveness(capabilities: ArrayLike, mean_interoperability: float,
+                         warning: float, warning_bonus: float) -> float:
+    """`clip(mean(cap) * mean I * (1 + bonus * warning), 0, 1)`: chance a response succeeds."""
+    value = float(np.mean(capabilities)) * mean_interoperability * (1.0 + warning_bonus * warning)
+    return min(1.0, max(0.0, value))
+
+
+def sharing(trust_matrix: NDArray[np.float64], threshold: float) -> NDArray[np.bool_]:
+    """Who shares information: trust both ways at least `threshold` (never with oneself)."""
+    both_ways = np.minimum(trust_matrix, trust_matrix.T) >= threshold
+    np.fill_diagonal(both_ways, False)
+    return both_ways
+
+
+def early_warning(shares: NDArray[np.bool_], members: NDArray[np.int64],
+                  allies: NDArray[np.int64]) -> float:
+    """Share of a region's nations that are allies or share information with one."""
+    if len(members) == 0:
+        return 0.0
+    covered = shares[np.ix_(members, allies)].any(axis=1) | np.isin(members, allies)
+    return float(np.mean(covered))
+
+
+def budget_grant(annual_budget: float, political_will: float, cut: float) -> float:
+    """A new budget year's funds: `annual_budget * will * (1 - cut)`."""
+    return annual_budget * political_will * (1.0 - cut)
+
+
+def combined_cut(depths: list[float]) -> float:
+    """Overlapping cuts compound: two 20% cuts leave 64%, a 36% cut."""
+    remaining = 1.0
+    for depth in depths:
+        remaining *= 1.0 - depth
+    return 1.0 - remaining
+
+
+def recovery_days(base: float, deficit: float, floor: float, rate: float) -> float:
+    """Days until `base - deficit*exp(-rate*t)` is back at `floor` (inf if it never is)."""
+    if base - deficit >= floor:
+        return 0.0
+    if base <= floor:
+        return math.inf
+    return math.log(deficit / (base - floor)) / rate

@@ -1,0 +1,128 @@
+"""Writing results to disk: every file atomically, every run with its receipt.
+
+A file is written to a temporary name in the same directory and renamed into
+place, so a reader (or an interrupted run) never sees half a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+from collections.abc import Callable, Iterable
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from simulator.errors import UserError
+from simulator.loading import Override
+from simulator.results import RunResult
+from simulator.schema import Scenario
+
+MANIFEST = "manifest.json"
+PACKAGES = ("simpy", "numpy", "pydantic", "pandas", "pyarrow", "scipy", "matplotlib")
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Call `write(temporary_path)`, then rename the result to `path`."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def atomic_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def prepare_directory(directory: Path, kind: str) -> None:
+    """Create `directory`, or reuse it if it already holds results of the same kind.
+
+    Raises:
+        UserError: if it holds anything else, so nothing of the user's is overwritten.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory}: exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()):
+        manifest = directory / MANIFEST
+        try:
+            previous = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
+        except (OSError, ValueError, AttributeError):
+            previous = None
+        if previous != kind:
+            raise UserError(f"{directory}: not empty and not a results directory of a "
+                            f"{kind}; choose another --out")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{directory}: cannot create the directory ({error.strerror})") from None
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario, independent of key order and formatting."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def versions() -> dict[str, str]:
+    from simulator import __version__
+
+    found = {"python": platform.python_version(), "simulator": __version__}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def write_run(result: RunResult, scenario: Scenario, directory: Path, source: str,
+              overrides: Iterable[Override], started: datetime) -> list[Path]:
+    """Write one run's tables, KPIs, matrices and manifest into `directory`."""
+    import pandas as pd
+
+    written = []
+    for name, frame in (("series", result.series), ("nations", result.nations),
+                        ("regions", result.regions)):
+        written.append(atomic_write(directory / f"{name}.parquet",
+                                    lambda path, frame=frame: frame.to_parquet(path, index=False)))
+        written.append(atomic_write(directory / f"{name}.csv",
+                                    lambda path, frame=frame: frame.to_csv(path, index=False)))
+    kpis = pd.DataFrame([{"scenario": scenario.name, "seed": result.seed,
+                          "replication": result.output.replication, **result.kpis}])
+    written.append(atomic_write(directory / "kpis.csv",
+                                lambda path: kpis.to_csv(path, index=False)))
+    written.append(atomic_write(directory / "trust.csv", lambda path: result.trust.to_csv(path)))
+    written.append(atomic_write(directory / "interoperability.csv",
+                                lambda path: result.interoperability.to_csv(path, index=False)))
+    if result.output.trace is not None:
+        lines = "".join(json.dumps({"time": event.time, "kind": event.kind,
+                                    "entity": event.entity, **event.detail}) + "\n"
+                        for event in result.output.trace)
+        written.append(atomic_text(directory / "trace.jsonl", lines))
+    manifest = {
+        "kind": "run",
+        "source": source,
+        "scenario": scenario.model_dump(mode="json"),
+        "scenario_hash": scenario_hash(scenario),
+        "overrides": [[path, value] for path, value in overrides],
+        "seed": result.seed,
+        "replication": result.output.replication,
+        "versions": versions(),
+        "started": started.isoformat(timespec="seconds"),
+        "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "wall_seconds": round(result.output.wall_seconds, 4),
+        "files": {path.name: file_hash(path) for path in written},
+    }
+    written.append(atomic_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n"))
+    return written

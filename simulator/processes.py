@@ -1,0 +1,426 @@
+"""The activities of DESIGN.md section 5, one SimPy process each.
+
+Each process reads as its sentence in DESIGN.md: it waits for its turn, for
+money, trainers and facilities (real SimPy resources, so activities queue and
+contend), then makes one call into the world's dynamics and counts what
+happened. Randomness comes only from the generator handed to each process, and
+each process draws a fixed number of numbers per cycle, so variants that change
+what happens keep their draws aligned (common random numbers).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Generator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import simpy
+
+from simulator import dynamics
+from simulator.schema import DAYS_PER_YEAR, Exercise, Program, Scenario, StandardsCycle, Threat
+from simulator.schema import Workshop
+from simulator.world import World
+
+Process = Generator[simpy.Event, Any, Any]
+
+
+class Pool(simpy.Container):
+    """A container of money or trainers, served first come, first served.
+
+    Budgets are renewed, not topped up, at each budget year (what is left is not
+    carried over) and can lose a share at once when cut.
+    """
+
+    def renew(self, amount: float) -> float:
+        """Replace the level by `amount`; returns what expired."""
+        expired = self._level
+        self._level = amount
+        self._trigger_get(None)
+        return expired
+
+    def rescind(self, share: float) -> float:
+        """Take away `share` of what is left; returns the amount taken."""
+        taken = self._level * share
+        self._level -= taken
+        return taken
+
+
+@dataclass
+class Counts:
+    """Cumulative counts and budget flows; the recorder samples them as they grow."""
+
+    exercises_held: int = 0
+    exercises_cancelled: int = 0
+    modules_delivered: int = 0
+    modules_cancelled: int = 0
+    interruptions: int = 0
+    suspensions: int = 0
+    bias_incidents: int = 0
+    workshops_held: int = 0
+    releases: int = 0
+    crises: int = 0
+    crisis_successes: int = 0
+    escalations: int = 0
+    budget_cuts: int = 0
+    instability_shocks: int = 0
+    budget_granted: float = 0.0
+    budget_spent: float = 0.0
+    budget_expired: float = 0.0
+
+
+@dataclass(frozen=True)
+class TraceEvent:
+    """One thing that happened, for the timeline and for tests that read a run's story."""
+
+    time: float
+    kind: str
+    entity: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class Activities:
+    """The processes of one run, sharing the world, its resources and its counts."""
+
+    def __init__(self, env: simpy.Environment, world: World, scenario: Scenario,
+                 trace: list[TraceEvent] | None = None):
+        self.env = env
+        self.world = world
+        self.scenario = scenario
+        self.parameters = scenario.parameters
+        self.counts = Counts()
+        self.trace = trace
+        self.facilities = {
+            facility.id: simpy.Resource(env, capacity=facility.capacity)
+            for facility in scenario.facilities
+        }
+        allies = [n for n in scenario.nations if n.role == "ally"]
+        self.budgets = {nation.id: Pool(env, capacity=math.inf, init=0.0) for nation in allies}
+        self.trainers = {
+            nation.id: Pool(env, capacity=max(nation.trainers, 1), init=nation.trainers)
+            for nation in allies
+        }
+        self.cuts: dict[str, list[tuple[float, float]]] = {nation.id: [] for nation in allies}
+        self.cooldown_until = np.zeros(len(world.region_ids))
+
+    # --- joint exercises --------------------------------------------------------------
+
+    def exercise_series(self, exercise: Exercise, rng: np.random.Generator) -> Process:
+        """Every `every_days` (plus jitter) from `start_day`, each invited nation takes part
+        with chance will x interest; fewer than two cancel it. The host pays, the
+        exercise holds a facility slot for `duration_days`, and at its end the
+        participants learn and their trust moves with the outcome."""
+        world, env = self.world, self.env
+        invited = world.nations_of(exercise.participants)
+        region = world.region(exercise.region)
+        chance = world.will[invited] * world.interest[invited, region]
+        next_start = exercise.start_day
+        while True:
+            yield env.timeout(max(0.0, next_start - env.now))
+            yield from self._wait_out_cooldown(region, exercise.id)
+            draws = rng.random(len(invited) + 2)
+            next_start = env.now + exercise.every_days + draws[-1] * exercise.jitter_days
+            participants = invited[draws[: len(invited)] < chance]
+            if len(participants) < 2:
+                self._cancel_exercise(exercise, "fewer than two participants")
+                continue
+            if not (yield from self._pay(exercise.host, exercise.cost)):
+                self._cancel_exercise(exercise, "no budget")
+                continue
+            with self.facilities[exercise.facility].request() as slot:
+                yield slot
+                self._log("exercise_start", f"exercises.{exercise.id}",
+                          participants=[world.nation_ids[i] for i in participants])
+                yield env.timeout(exercise.duration_days)
+            self._conclude_exercise(exercise, participants, region, draws[-2])
+
+    def _conclude_exercise(self, exercise: Exercise, participants: np.ndarray, region: int,
+                           draw: float) -> None:
+        world, now, rates = self.world, self.env.now, self.parameters.exercise
+        domains = world.domains_of(exercise.domains)
+        mean_interoperability = world.mean_interoperability(now, participants, domains)
+        success = draw < dynamics.exercise_success_probability(mean_interoperability,
+                                                               rates.min_success)
+        world.train(world.proficiency, now, participants, domains, rates.proficiency,
+                    exercise.intensity)
+        partners = participants[~world.is_ally[participants]]
+        if len(partners) and world.is_ally[participants].any():
+            world.train(world.standards, now, partners, domains, rates.standards,
+                        exercise.intensity)
+        world.acquaint(now, participants, min(1.0, rates.familiarity * exercise.intensity))
+        weights = self.parameters.weights
+        weight = weights.success if success else weights.failure
+        world.add_evidence(now, participants, success, weight * exercise.intensity)
+        self.counts.exercises_held += 1
+        self._log("exercise_end", f"exercises.{exercise.id}", success=bool(success),
+                  interoperability=mean_interoperability)
+        if world.contested[region]:
+            self._raise_tension(region, exercise.intensity)
+
+    def _cancel_exercise(self, exercise: Exercise, reason: str) -> None:
+        self.counts.exercises_cancelled += 1
+        self._log("exercise_cancelled", f"exercises.{exercise.id}", reason=reason)
+
+    # --- tension and escalation ---------------------------------------------------------
+
+    def _raise_tension(self, region: int, intensity: float) -> None:
+        """Exercises in a contested region add tension; past the threshold, it escalates:
+        the region's partners lose openness and its exercises pause."""
+        rules, world, now = self.parameters.escalation, self.world, self.env.now
+        world.tension.add(now, region, rules.tension_per_exercise * intensity)
+        if world.tension.at(now, region) < rules.escalation_threshold:
+            return
+        if now < self.cooldown_until[region]:
+            return
+        members = world.members[region]
+        partners = members[~world.is_ally[members]]
+        world.openness_lost.add(now, partners, rules.openness_drop)
+        self.cooldown_until[region] = now + rules.cooldown_days
+        self.counts.escalations += 1
+        self._log("escalation", f"regions.{world.region_ids[region]}",
+                  tension=float(world.tension.at(now, region)))
+
+    def _wait_out_cooldown(self, region: int, exercise_id: str) -> Process:
+        pause = self.cooldown_until[region] - self.env.now
+        if pause > 0:
+            self._log("exercise_paused", f"exercises.{exercise_id}", days=float(pause))
+            yield self.env.timeout(pause)
+
+    # --- capacity building --------------------------------------------------------------
+
+    def capacity_program(self, program: Program, rng: np.random.Generator) -> Process:
+        """A provider ally trains one partner, `modules` modules, one every
+        `module_every_days`. An unstable partner may interrupt it for a while, and
+        it waits while the partner's stability is below `suspend_below`. Each
+        module needs trainers and money, and leaves learning, trust in the
+        provider, and engagement pressure that past tolerance is seen as bias."""
+        world, env, rules = self.world, self.env, self.parameters.program
+        partner = world.nation(program.partner)
+        entity = f"programs.{program.id}"
+        yield env.timeout(program.start_day)
+        for module in range(program.modules):
+            due = env.now + program.module_every_days
+            draws = rng.random(2)
+            unstable = 1.0 - float(world.stability(env.now, partner))
+            if draws[0] < rules.interruption * unstable:
+                pause = -rules.pause_days * math.log1p(-draws[1])
+                self.counts.interruptions += 1
+                self._log("interruption", entity, days=pause)
+                yield env.timeout(pause)
+            if not (yield from self._wait_for_stability(partner, entity)):
+                return
+            if not (yield from self._pay(program.provider, program.cost)):
+                self.counts.modules_cancelled += 1
+                self._log("module_cancelled", entity, module=module, reason="no budget")
+                continue
+            yield from self._hold_trainers(program, entity, module)
+            self._deliver_module(program, partner)
+            yield env.timeout(max(0.0, due - env.now))
+
+    def _hold_trainers(self, program: Program, entity: str, module: int) -> Process:
+        pool = self.trainers[program.provider]
+        if program.trainers:
+            yield pool.get(program.trainers)
+        self._log("module_start", entity, module=module)
+        yield self.env.timeout(program.module_days)
+        if program.trainers:
+            yield pool.put(program.trainers)
+
+    def _deliver_module(self, program: Program, partner: int) -> None:
+        world, now = self.world, self.env.now
+        rates, weights = self.parameters.program, self.parameters.weights
+        provider = world.nation(program.provider)
+        domains = world.domains_of(program.domains)
+        fit = dynamics.program_fit(program.tailored, world.needs[partner, domains],
+                                   rates.untailored_fit)
+        partner_only = np.array([partner])
+        world.train(world.standards, now, partner_only, domains, rates.standards,
+                    program.intensity, fit)
+        world.train(world.proficiency, now, partner_only, domains, rates.proficiency,
+                    program.intensity, fit)
+        mean_fit = float(np.mean(fit))
+        gain = dynamics.learning_gain(rates.capability, program.intensity,
+                                      world.absorb[partner], mean_fit)
+        world.capability[partner] = dynamics.learn(world.capability[partner], gain)
+        world.acquaint(now, np.array([partner, provider]),
+                       min(1.0, rates.familiarity * program.intensity))
+        world.positive.add(now, (partner, provider), weights.success * program.intensity * mean_fit)
+        world.pressure.add(now, partner, program.intensity * (0.5 if program.tailored else 1.0))
+        self.counts.modules_delivered += 1
+        self._log("module_end", f"programs.{program.id}", fit=mean_fit)
+        bias = dynamics.bias_evidence(float(world.pressure.at(now, partner)),
+                                      rates.influence_tolerance,
+                                      float(world.openness(now, partner)), weights.bias)
+        if bias > 0:
+            world.negative.add(now, (partner, provider), bias)
+            self.counts.bias_incidents += 1
+            self._log("bias_incident", f"programs.{program.id}", evidence=bias)
+
+    def _wait_for_stability(self, partner: int, entity: str) -> Process:
+        """Wait until the partner's stability is back at `suspend_below`; False if never."""
+        world, floor = self.world, self.parameters.program.suspend_below
+        while True:
+            days = dynamics.recovery_days(
+                float(world.base_stability[partner]),
+                float(world.stability_lost.at(self.env.now, partner)),
+                floor, world.stability_lost.rate,
+            )
+            if days <= 1e-9:
+                return True
+            self.counts.suspensions += 1
+            if math.isinf(days):
+                self._log("program_abandoned", entity)
+                return False
+            self._log("suspension", entity, days=days)
+            yield self.env.timeout(days)
+
+    # --- standards -------------------------------------------------------------------------
+
+    def workshop_series(self, workshop: Workshop) -> Process:
+        """Every `every_days`, a cheap dissemination workshop: partners learn standards
+        in proportion to their openness."""
+        world, env = self.world, self.env
+        partners = world.nations_of(workshop.partners)
+        domains = world.domains_of(workshop.domains)
+        rate = self.parameters.standards.workshop_standards
+        yield env.timeout(workshop.start_day)
+        while True:
+            due = env.now + workshop.every_days
+            if (yield from self._pay(workshop.provider, workshop.cost)):
+                openness = world.openness(env.now, partners)
+                world.train(world.standards, env.now, partners, domains, rate,
+                            workshop.intensity, openness[:, None])
+                self.counts.workshops_held += 1
+                self._log("workshop", f"workshops.{workshop.id}")
+            yield env.timeout(max(0.0, due - env.now))
+
+    def standards_releases(self, cycle: StandardsCycle) -> Process:
+        """Every release interval a new version makes part of everyone's adoption
+        obsolete; allies re-adopt after a lag, partners only through training."""
+        rules = self.parameters.standards
+        every = cycle.release_every_days or (
+            rules.cyber_release_every_days if cycle.id == "cyber" else rules.release_every_days
+        )
+        domain = self.world.domains_of([cycle.id])
+        everyone = np.arange(len(self.world.nation_ids))
+        while True:
+            yield self.env.timeout(every)
+            self.world.standards.scale(self.env.now, np.ix_(everyone, domain),
+                                       1.0 - rules.obsolescence)
+            self.counts.releases += 1
+            self._log("release", f"standards.{cycle.id}")
+            self.env.process(self._ally_adoption(domain))
+
+    def _ally_adoption(self, domain: np.ndarray) -> Process:
+        world, rules = self.world, self.parameters.standards
+        yield self.env.timeout(rules.adoption_lag_days)
+        allies = world.allies
+        world.train(world.standards, self.env.now, allies, domain, rules.ally_adoption, 1.0,
+                    world.will[allies][:, None])
+
+    # --- crises ------------------------------------------------------------------------------
+
+    def crises(self, threat: Threat, rng: np.random.Generator) -> Process:
+        """Crises arrive in a region as a Poisson process. The host and the allies that
+        trust it enough respond; capability, interoperability and early warning
+        decide the chance of success, and the outcome is trust evidence."""
+        world, env = self.world, self.env
+        region = world.region(threat.region)
+        members = world.members[region]
+        if threat.per_year <= 0 or len(members) == 0:
+            return
+        mean_gap = DAYS_PER_YEAR / threat.per_year
+        while True:
+            draws = rng.random(4)
+            yield env.timeout(-mean_gap * math.log1p(-draws[0]))
+            kind = threat.kinds[int(draws[1] * len(threat.kinds))]
+            host = int(members[int(draws[2] * len(members))])
+            self._respond(threat, region, kind, host, draws[3])
+
+    def _respond(self, threat: Threat, region: int, kind: str, host: int, draw: float) -> None:
+        world, now = self.world, self.env.now
+        rules, weights = self.parameters.sharing, self.parameters.weights
+        others = world.allies[world.allies != host]
+        trust_in_host = world.trust(now, (others, np.full(len(others), host)))
+        willing = trust_in_host >= rules.respond_threshold
+        most_trusting = np.argsort(-trust_in_host[willing], kind="stable")
+        coalition = others[willing][most_trusting][: rules.max_coalition]
+        responders = np.concatenate(([host], coalition))
+        domain = world.domains_of([self.parameters.crisis_domains[kind]])
+        warning = world.early_warning(now, region)
+        effectiveness = dynamics.crisis_effectiveness(
+            world.capability[responders], world.mean_interoperability(now, responders, domain),
+            warning, rules.early_warning_bonus,
+        )
+        success = draw < effectiveness
+        weight = weights.success if success else weights.failure
+        world.add_evidence(now, responders, success, weight)
+        if not success:
+            world.stability_lost.add(now, host, rules.failure_shock)
+        self.counts.crises += 1
+        self.counts.crisis_successes += int(success)
+        self._log("crisis", f"threats.{threat.id}", crisis=kind, host=world.nation_ids[host],
+                  responders=[world.nation_ids[i] for i in responders], success=bool(success),
+                  effectiveness=effectiveness)
+
+    # --- disruptions and budgets -----------------------------------------------------------
+
+    def budget_years(self) -> Process:
+        """Every 365 days each ally's budget is renewed to annual budget x will x
+        (1 - current cut); what is left is not carried over."""
+        while True:
+            for nation in self.scenario.nations:
+                if nation.role != "ally":
+                    continue
+                grant = dynamics.budget_grant(nation.annual_budget, nation.political_will,
+                                              self._current_cut(nation.id))
+                self.counts.budget_expired += self.budgets[nation.id].renew(grant)
+                self.counts.budget_granted += grant
+            yield self.env.timeout(DAYS_PER_YEAR)
+
+    def budget_cuts(self, ally: str, rng: np.random.Generator) -> Process:
+        """Cuts arrive as a Poisson process; each takes `depth` of what is left at once
+        and of every refill while it lasts."""
+        rules = self.scenario.disruptions.budget_cuts
+        mean_gap = DAYS_PER_YEAR / rules.per_year
+        while True:
+            yield self.env.timeout(-mean_gap * math.log1p(-rng.random()))
+            self.cuts[ally].append((self.env.now + rules.duration_days, rules.depth))
+            self.counts.budget_expired += self.budgets[ally].rescind(rules.depth)
+            self.counts.budget_cuts += 1
+            self._log("budget_cut", f"nations.{ally}", depth=rules.depth)
+
+    def _current_cut(self, ally: str) -> float:
+        now = self.env.now
+        self.cuts[ally] = [(end, depth) for end, depth in self.cuts[ally] if end > now]
+        return dynamics.combined_cut([depth for _, depth in self.cuts[ally]])
+
+    def instability_shocks(self, partner: int, rng: np.random.Generator) -> Process:
+        """Shocks arrive at `per_year` times the partner's instability (1 - stability),
+        drawn by thinning, and recover with the stability half-life."""
+        rules, world = self.scenario.disruptions.instability, self.world
+        mean_gap = DAYS_PER_YEAR / rules.per_year
+        while True:
+            draws = rng.random(2)
+            yield self.env.timeout(-mean_gap * math.log1p(-draws[0]))
+            if draws[1] < 1.0 - float(world.stability(self.env.now, partner)):
+                world.stability_lost.add(self.env.now, partner, rules.shock)
+                self.counts.instability_shocks += 1
+                self._log("instability_shock", f"nations.{world.nation_ids[partner]}")
+
+    def _pay(self, ally: str, cost: float) -> Process:
+        """Draw `cost` from the ally's budget, waiting at most `max_wait_days`; False if not paid."""
+        if cost <= 0:
+            return True
+        request = self.budgets[ally].get(cost)
+        yield request | self.env.timeout(self.parameters.budget.max_wait_days)
+        if not request.triggered:
+            request.cancel()
+            return False
+        self.counts.budget_spent += cost
+        return True
+
+    def _log(self, kind: str, entity: str, **detail: Any) -> None:
+        if self.trace is not None:
+            self.trace.append(TraceEvent(float(self.env.now), kind, entity, detail))

@@ -1,0 +1,109 @@
+"""Sampling the metrics of DESIGN.md section 7 into preallocated numpy blocks.
+
+Means over an empty set (ally-partner pairs in a world with no partners, say)
+are NaN: the metric is undefined there, not zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator import dynamics
+from simulator.processes import Counts
+from simulator.world import Snapshot, World
+
+STATE_METRICS = (
+    "interop_ally_partner",
+    "interop_ally_ally",
+    "compatible_share",
+    "trust_ally_partner",
+    "trust_partner_ally",
+    "sharing_links",
+    "early_warning",
+    "partner_standards",
+    "partner_proficiency",
+    "partner_capability",
+    "partner_stability",
+    "max_tension",
+)
+"""State metrics; `compatible_share` is the share of ally-partner pairs whose mean
+interoperability over domains is at level 2 (compatible) or above."""
+COUNT_METRICS = tuple(field.name for field in dataclasses.fields(Counts))
+SERIES_METRICS = STATE_METRICS + COUNT_METRICS
+NATION_METRICS = ("standards", "proficiency", "capability", "stability", "openness")
+REGION_METRICS = ("tension", "early_warning")
+
+
+def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:
+    """Day 0, every `every_days` after it, and the horizon itself."""
+    count = math.ceil(horizon_days / every_days - 1e-9)
+    return np.append(np.arange(count) * every_days, horizon_days)
+
+
+class Recorder:
+    """Fills one row per sample time; the engine turns the blocks into tables at the end."""
+
+    def __init__(self, world: World, counts: Counts, times: NDArray[np.float64]):
+        self.world = world
+        self.counts = counts
+        self.times = times
+        nations, regions = len(world.nation_ids), len(world.region_ids)
+        self.series = np.full((len(times), len(SERIES_METRICS)), np.nan)
+        self.nations = np.full((len(times), nations, len(NATION_METRICS)), np.nan)
+        self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
+        self.samples = 0
+        self.final: Snapshot | None = None
+
+    def sample(self, time: float) -> None:
+        """Record every metric at `time` into the next row."""
+        world = self.world
+        snapshot = world.snapshot(time)
+        row = self.samples
+        shares = dynamics.sharing(snapshot.trust, world.scenario.parameters.sharing.share_threshold)
+        warning = np.array([dynamics.early_warning(shares, members, world.allies)
+                            for members in world.members])
+        state = state_metrics(world, snapshot, shares, warning)
+        self.series[row, : len(STATE_METRICS)] = state
+        self.series[row, len(STATE_METRICS):] = dataclasses.astuple(self.counts)
+        self.nations[row] = np.column_stack([
+            snapshot.standards.mean(axis=1), snapshot.proficiency.mean(axis=1),
+            snapshot.capability, snapshot.stability, snapshot.openness,
+        ])
+        self.regions[row] = np.column_stack([snapshot.tension, warning])
+        self.samples += 1
+        self.final = snapshot
+
+
+def state_metrics(world: World, snapshot: Snapshot, shares: NDArray[np.bool_],
+                  warning: NDArray[np.float64]) -> list[float]:
+    """The state metrics of one snapshot, in the order of `STATE_METRICS`."""
+    allies, partners = world.allies, world.partners
+    interop = snapshot.interoperability(world.weights)
+    ally_partner = interop[np.ix_(allies, partners)]
+    upper = np.triu_indices(len(allies), k=1)
+    ally_ally = interop[np.ix_(allies, allies)][upper]
+    pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=2))
+    trust = snapshot.trust
+    return [
+        _mean(ally_partner),
+        _mean(ally_ally),
+        _mean(pair_levels >= 2),
+        _mean(trust[np.ix_(allies, partners)]),
+        _mean(trust[np.ix_(partners, allies)]),
+        float(np.triu(shares, k=1).sum()),
+        _mean(warning),
+        _mean(snapshot.standards[partners]),
+        _mean(snapshot.proficiency[partners]),
+        _mean(snapshot.capability[partners]),
+        _mean(snapshot.stability[partners]),
+        float(snapshot.tension.max()),
+    ]
+
+
+def _mean(values: NDArray[np.float64]) -> float:
+    """The mean, or NaN for an empty set (without numpy's warning about it)."""
+    return float(np.mean(values)) if values.size else math.nan

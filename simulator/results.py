@@ -1,0 +1,149 @@
+"""A run's output as tidy pandas tables, and its summary KPIs.
+
+Every row carries what produced it (scenario, seed, replication), so tables
+from many runs can be concatenated without losing track.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from simulator.engine import RunOutput
+from simulator.recorder import NATION_METRICS, REGION_METRICS, SERIES_METRICS
+from simulator.schema import DAYS_PER_YEAR, Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+AVERAGED_METRICS = (
+    "interop_ally_partner",
+    "interop_ally_ally",
+    "compatible_share",
+    "trust_ally_partner",
+    "trust_partner_ally",
+    "sharing_links",
+    "early_warning",
+    "partner_standards",
+    "partner_proficiency",
+    "partner_capability",
+    "partner_stability",
+)
+"""Metrics summarised by their final value and their time average."""
+TOTAL_METRICS = (
+    "exercises_held", "exercises_cancelled", "modules_delivered", "interruptions",
+    "bias_incidents", "crises", "crisis_successes", "escalations",
+    "budget_granted", "budget_spent",
+)
+"""Cumulative counts summarised by their value at the horizon."""
+
+
+def kpis(output: RunOutput) -> dict[str, float]:
+    """Summary KPIs of one run: final and time-averaged values, rates and efficiency."""
+    column = {name: output.series[:, k] for k, name in enumerate(SERIES_METRICS)}
+    span = output.times[-1] - output.times[0]
+    result: dict[str, float] = {}
+    for name in AVERAGED_METRICS:
+        values = column[name]
+        result[f"final_{name}"] = float(values[-1])
+        result[f"mean_{name}"] = (float(np.trapezoid(values, output.times) / span)
+                                  if span > 0 else float(values[-1]))
+    for name in TOTAL_METRICS:
+        result[name] = float(column[name][-1])
+    result["peak_tension"] = float(np.max(column["max_tension"]))
+    result["crisis_success_rate"] = _ratio(result["crisis_successes"], result["crises"])
+    gained = column["interop_ally_partner"][-1] - column["interop_ally_partner"][0]
+    result["interop_gain_per_budget"] = _ratio(float(gained), result["budget_spent"])
+    return result
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    """NaN where the ratio is undefined (no crises, nothing spent)."""
+    return numerator / denominator if denominator > 0 else math.nan
+
+
+class RunResult:
+    """One run of a scenario, with its tables built on first use (pandas is imported then)."""
+
+    def __init__(self, output: RunOutput, scenario: Scenario):
+        self.output = output
+        self.scenario = scenario
+
+    @property
+    def seed(self) -> int:
+        return self.output.seed
+
+    @cached_property
+    def kpis(self) -> dict[str, float]:
+        return kpis(self.output)
+
+    @cached_property
+    def series(self) -> pd.DataFrame:
+        """One row per sample time: every metric of `recorder.SERIES_METRICS`."""
+        import pandas as pd
+
+        frame = pd.DataFrame(self.output.series, columns=list(SERIES_METRICS))
+        return self._stamped(frame, self.output.times)
+
+    @cached_property
+    def nations(self) -> pd.DataFrame:
+        """One row per sample time and nation."""
+        return self._long(self.output.nations, "nation", self.output.nation_ids,
+                          NATION_METRICS, role=np.tile(self.output.roles, len(self.output.times)))
+
+    @cached_property
+    def regions(self) -> pd.DataFrame:
+        """One row per sample time and region: tension and early warning."""
+        return self._long(self.output.regions, "region", self.output.region_ids, REGION_METRICS)
+
+    @cached_property
+    def trust(self) -> pd.DataFrame:
+        """End-of-run trust of each row nation in each column nation."""
+        import pandas as pd
+
+        ids = list(self.output.nation_ids)
+        return pd.DataFrame(self.output.trust, index=pd.Index(ids, name="truster"), columns=ids)
+
+    @cached_property
+    def interoperability(self) -> pd.DataFrame:
+        """End-of-run interoperability of each pair in each domain, one row per (i, j, domain)."""
+        import pandas as pd
+
+        out = self.output
+        n, d = len(out.nation_ids), len(out.domains)
+        i, j, k = np.meshgrid(np.arange(n), np.arange(n), np.arange(d), indexing="ij")
+        keep = (i != j).ravel()
+        ids, domains = np.array(out.nation_ids), np.array(out.domains)
+        return pd.DataFrame({
+            "nation": ids[i.ravel()[keep]],
+            "other": ids[j.ravel()[keep]],
+            "domain": domains[k.ravel()[keep]],
+            "interoperability": out.interoperability.ravel()[keep],
+        })
+
+    def _long(self, block: np.ndarray, key: str, keys: tuple[str, ...],
+              metrics: tuple[str, ...], **extra: Any) -> pd.DataFrame:
+        import pandas as pd
+
+        samples, count, _ = block.shape
+        frame = pd.DataFrame(block.reshape(samples * count, -1), columns=list(metrics))
+        frame.insert(0, key, np.tile(keys, samples))
+        for name, values in extra.items():
+            frame.insert(1, name, values)
+        return self._stamped(frame, np.repeat(self.output.times, count))
+
+    def _stamped(self, frame: pd.DataFrame, times: np.ndarray) -> pd.DataFrame:
+        frame.insert(0, "year", times / DAYS_PER_YEAR)
+        frame.insert(0, "time_days", times)
+        frame.insert(0, "replication", self.output.replication)
+        frame.insert(0, "seed", self.output.seed)
+        frame.insert(0, "scenario", self.output.scenario)
+        return frame
+
+    def __repr__(self) -> str:
+        out = self.output
+        return (f"RunResult(scenario={out.scenario!r}, seed={out.seed}, "
+                f"samples={len(out.times)}, nations={len(out.nation_ids)})")
