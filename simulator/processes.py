@@ -361,8 +361,8 @@ class Activities:
         self.counts.crises += 1
         self.counts.crisis_successes += int(success)
         self._log("crisis", f"threats.{threat.id}", crisis=kind, host=world.nation_ids[host],
-                  responders=[world.nation_ids[i] for i in responders], success=bool(success),
-                  effectiveness=effectiveness)
+                  responders=[world.nation_ids[i] for i in responders], warning=warning,
+                  effectiveness=effectiveness, success=bool(success))
 
     # --- disruptions and budgets -----------------------------------------------------------
 

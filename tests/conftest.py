@@ -1,0 +1,60 @@
+"""Shared helpers: the shipped scenarios as plain data, and a way to run the engine step by step."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import simpy
+import yaml
+
+import simulator
+from simulator.engine import start_processes
+from simulator.processes import Activities
+from simulator.recorder import Recorder, sample_times
+from simulator.schema import Scenario
+from simulator.world import World
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+
+
+def scenario_data(name: str) -> dict[str, Any]:
+    """A fresh, mutable copy of a shipped scenario's data."""
+    return yaml.safe_load((SCENARIOS / f"{name}.yaml").read_text())
+
+
+def build(data: dict[str, Any], **overrides: Any) -> Scenario:
+    """Validate scenario data with overrides given as `dotted__path=value` keywords."""
+    pairs = [(path.replace("__", "."), value) for path, value in overrides.items()]
+    return simulator.scenario_from_dict(data, pairs)
+
+
+class Stepper:
+    """Runs one replication's processes and lets a test stop at chosen times and look inside."""
+
+    def __init__(self, scenario: Scenario, seed: int = 0, replication: int = 0):
+        self.env = simpy.Environment()
+        self.world = World(scenario)
+        self.trace: list = []
+        self.activities = Activities(self.env, self.world, scenario, self.trace)
+        times = sample_times(scenario.horizon_days, scenario.sample_every_days)
+        self.recorder = Recorder(self.world, self.activities.counts, times)
+        start_processes(self.env, self.activities, scenario, seed, replication, self.recorder)
+
+    def run_until(self, time: float) -> None:
+        self.env.run(until=time)
+
+    def events(self, kind: str) -> list:
+        return [event for event in self.trace if event.kind == kind]
+
+
+@pytest.fixture
+def minimal() -> dict[str, Any]:
+    return scenario_data("minimal")
+
+
+@pytest.fixture(scope="session")
+def baseline() -> Scenario:
+    return simulator.load_scenario(SCENARIOS / "baseline.yaml")
