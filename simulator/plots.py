@@ -56,6 +56,9 @@ def metrics_over_time(result: RunResult) -> Figure:
     tension_axis.axhline(threshold, color="grey", linestyle="--", linewidth=1,
                          label="escalation threshold")
     _decorate(tension_axis, "Regional tension", "tension (index, no upper bound)")
+    top = max(threshold, float(regions["tension"].max()))
+    tension_axis.set_ylim(0, top * 1.45)
+    tension_axis.legend(fontsize=8, loc="upper left", ncols=3, frameon=False)
     figure.suptitle(f"Scenario {result.output.scenario!r}, seed {result.seed}", fontsize=13)
     return figure
 
