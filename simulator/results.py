@@ -13,32 +13,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.engine import RunOutput
-from simulator.recorder import NATION_METRICS, REGION_METRICS, SERIES_METRICS
+from simulator.recorder import COUNT_METRICS, NATION_METRICS, REGION_METRICS, SERIES_METRICS, STATE_METRICS
 from simulator.schema import DAYS_PER_YEAR, Scenario
 
 if TYPE_CHECKING:
     import pandas as pd
 
-AVERAGED_METRICS = (
-    "interop_ally_partner",
-    "interop_ally_ally",
-    "compatible_share",
-    "trust_ally_partner",
-    "trust_partner_ally",
-    "sharing_links",
-    "early_warning",
-    "partner_standards",
-    "partner_proficiency",
-    "partner_capability",
-    "partner_stability",
-)
-"""Metrics summarised by their final value and their time average."""
-TOTAL_METRICS = (
-    "exercises_held", "exercises_cancelled", "modules_delivered", "interruptions",
-    "bias_incidents", "crises", "crisis_successes", "escalations",
-    "budget_granted", "budget_spent",
-)
-"""Cumulative counts summarised by their value at the horizon."""
+AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension")
+"""State metrics summarised by their final value and time average (tension by its peak)."""
 
 
 def kpis(output: RunOutput) -> dict[str, float]:
@@ -51,7 +33,7 @@ def kpis(output: RunOutput) -> dict[str, float]:
         result[f"final_{name}"] = float(values[-1])
         result[f"mean_{name}"] = (float(np.trapezoid(values, output.times) / span)
                                   if span > 0 else float(values[-1]))
-    for name in TOTAL_METRICS:
+    for name in COUNT_METRICS:  # cumulative: their value at the horizon
         result[name] = float(column[name][-1])
     result["peak_tension"] = float(np.max(column["max_tension"]))
     result["crisis_success_rate"] = _ratio(result["crisis_successes"], result["crises"])

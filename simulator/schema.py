@@ -20,14 +20,8 @@ MAX_HORIZON_YEARS = 1_000
 MAX_DAYS = 365.0 * MAX_HORIZON_YEARS
 DAYS_PER_YEAR = 365.0
 
-Id = Annotated[
-    str,
-    Field(
-        pattern=r"^[A-Za-z][A-Za-z0-9_-]*$",
-        max_length=64,
-        description="A name: a letter, then letters, digits, '_' or '-'.",
-    ),
-]
+Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)]
+"""A name: a letter, then letters, digits, '_' or '-'."""
 Index = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
 Share = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
 Days = Annotated[float, Field(gt=0.0, le=MAX_DAYS, allow_inf_nan=False)]
