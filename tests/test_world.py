@@ -1,0 +1,450 @@
+"""The world's state against DESIGN.md sections 2, 3 and 5a and the shipped scenario files.
+
+Expected numbers come from the files and the documented defaults, with decay
+written as powers of one half, so they do not reuse the code under test.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import simulator
+from simulator.world import Decaying, World, ordered_pairs
+
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
+WEIGHTS = (0.4, 0.3, 0.3)
+"""DESIGN.md 5a interoperability weights: standards, proficiency, familiarity."""
+
+
+
+def half(days: float, half_life: float) -> float:
+    """What is left of 1 after `days` with this half-life."""
+    return 0.5 ** (days / half_life)
+
+
+def interoperability(s_i, s_j, p_i, p_j, familiarity):
+    """DESIGN.md section 3, written out again with the default weights."""
+    return 0.4 * min(s_i, s_j) + 0.3 * math.sqrt(p_i * p_j) + 0.3 * familiarity
+
+
+@pytest.fixture(scope="module")
+def minimal_scenario():
+    return simulator.load_scenario(SCENARIOS / "minimal.yaml")
+
+
+@pytest.fixture(scope="module")
+def baseline_scenario():
+    return simulator.load_scenario(SCENARIOS / "baseline.yaml")
+
+
+@pytest.fixture
+def minimal(minimal_scenario):
+    """A fresh world per test: the world is mutable."""
+    return World(minimal_scenario)
+
+
+@pytest.fixture
+def baseline(baseline_scenario):
+    return World(baseline_scenario)
+
+
+# --- Decaying ---------------------------------------------------------------------------
+
+
+def grid() -> Decaying:
+    """A 2 x 3 array at 0.8 everywhere, half-life 100 days."""
+    return Decaying(np.full((2, 3), 0.8), 100.0)
+
+
+def test_reading_decays_exactly_and_changes_nothing():
+    """`.at` gives value * 2**(-t/h) and leaves values and stamps as they were."""
+    levels = grid()
+    values, stamps = levels.values.copy(), levels.stamps.copy()
+    np.testing.assert_allclose(levels.at(50.0), np.full((2, 3), 0.8 * half(50, 100)), rtol=1e-14)
+    assert levels.at(100.0, (1, 2)) == pytest.approx(0.4, rel=1e-14)
+    np.testing.assert_allclose(levels.at(200.0, np.ix_([0, 1], [0])), [[0.2], [0.2]], rtol=1e-14)
+    np.testing.assert_array_equal(levels.values, values)
+    np.testing.assert_array_equal(levels.stamps, stamps)
+
+
+def test_reading_often_or_rarely_gives_the_same_value():
+    """Sampling frequency must not change a run: many reads then one equals one read."""
+    often, rarely = grid(), grid()
+    for day in range(0, 300, 7):
+        often.at(float(day))
+    np.testing.assert_array_equal(often.at(300.0), rarely.at(300.0))
+
+
+def test_learn_brings_touched_cells_to_the_time_and_leaves_others_alone():
+    """Learning at day 100 decays the cell to 0.4, learns to 0.4 + 0.5 * 0.6 = 0.7, stamps 100."""
+    levels = grid()
+    levels.learn(100.0, (0, 1), 0.5)
+    assert levels.values[0, 1] == pytest.approx(0.7, abs=1e-14)
+    assert levels.stamps[0, 1] == 100.0
+    untouched = np.ones((2, 3), dtype=bool)
+    untouched[0, 1] = False
+    np.testing.assert_array_equal(levels.values[untouched], 0.8)
+    np.testing.assert_array_equal(levels.stamps[untouched], 0.0)
+    assert levels.at(200.0, (0, 1)) == pytest.approx(0.35, abs=1e-14)
+    assert levels.at(200.0, (1, 1)) == pytest.approx(0.2, abs=1e-14)
+
+
+def test_learn_with_a_gain_per_row_on_a_block():
+    """An `np.ix_` block with one gain per nation (row), as training uses it."""
+    levels = grid()
+    levels.learn(0.0, np.ix_([0, 1], [0, 2]), np.array([[0.5], [0.25]]))
+    np.testing.assert_allclose(levels.values, [[0.9, 0.8, 0.9], [0.85, 0.8, 0.85]], rtol=1e-14)
+
+
+def test_add_and_scale_bring_touched_cells_to_the_time():
+    """add at 100: 0.4 + 0.1; scale at 200: 0.8 * 0.5 * 0.5; other stamps stay 0."""
+    levels = grid()
+    levels.add(100.0, (1, 0), 0.1)
+    levels.scale(200.0, (0, 2), 0.5)
+    assert levels.values[1, 0] == pytest.approx(0.5, abs=1e-14)
+    assert levels.values[0, 2] == pytest.approx(0.1, abs=1e-14)
+    expected_stamps = np.zeros((2, 3))
+    expected_stamps[1, 0], expected_stamps[0, 2] = 100.0, 200.0
+    np.testing.assert_array_equal(levels.stamps, expected_stamps)
+    assert levels.at(300.0, (1, 0)) == pytest.approx(0.5 * 0.25, abs=1e-14)
+
+
+def test_add_to_the_cells_of_ordered_pairs():
+    """Relations are touched as (rows, cols): only the off-diagonal cells change."""
+    relation = Decaying(np.zeros((3, 3)), 1095.0)
+    relation.add(10.0, ordered_pairs([0, 2]), 2.0)
+    expected = np.zeros((3, 3))
+    expected[0, 2] = expected[2, 0] = 2.0
+    np.testing.assert_array_equal(relation.values, expected)
+    np.testing.assert_array_equal(relation.stamps, expected * 5.0)
+
+
+@pytest.mark.parametrize("first, second", [(1.0, 2.0), (30.0, 400.0), (365.0, 3650.0)])
+def test_decaying_in_two_touched_steps_equals_one_step(first, second):
+    """Touching a cell (adding 0) at an intermediate time does not change where it decays to."""
+    touched, untouched = grid(), grid()
+    touched.add(first, (0, 0), 0.0)
+    touched.scale(second, (0, 0), 1.0)
+    untouched.scale(second, (0, 0), 1.0)
+    assert touched.values[0, 0] == pytest.approx(untouched.values[0, 0], abs=1e-12)
+    assert touched.values[0, 0] == pytest.approx(0.8 * half(second, 100), abs=1e-12)
+
+
+# --- ordered_pairs --------------------------------------------------------------------------
+
+
+def test_ordered_pairs_are_every_pair_both_ways_without_self():
+    rows, cols = ordered_pairs([2, 0, 5])
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [
+        (0, 2), (0, 5), (2, 0), (2, 5), (5, 0), (5, 2)]
+    assert rows.dtype == np.int64 and cols.dtype == np.int64
+
+
+@pytest.mark.parametrize("members", [[], [4]])
+def test_fewer_than_two_members_have_no_pairs(members):
+    rows, cols = ordered_pairs(members)
+    assert len(rows) == 0 and len(cols) == 0
+
+
+def test_ordered_pairs_count_is_n_times_n_minus_one():
+    rows, cols = ordered_pairs(np.arange(7))
+    assert len(rows) == 42
+    assert len(set(zip(rows.tolist(), cols.tolist()))) == 42
+    assert not np.any(rows == cols)
+
+
+# --- the world built from the shipped scenarios ---------------------------------------------
+
+
+def test_minimal_world_initial_state(minimal):
+    """minimal.yaml: ally aldoria (S 0.8, P 0.7), partner borvia (S 0.1, P 0.2)."""
+    assert minimal.nation_ids == ["aldoria", "borvia"]
+    np.testing.assert_array_equal(minimal.allies, [0])
+    np.testing.assert_array_equal(minimal.partners, [1])
+    np.testing.assert_array_equal(minimal.standards.at(0.0), [[0.8], [0.1]])
+    np.testing.assert_array_equal(minimal.proficiency.at(0.0), [[0.7], [0.2]])
+    np.testing.assert_array_equal(minimal.trust(0.0), [[1.0, 0.45], [0.45, 1.0]])
+    np.testing.assert_array_equal(minimal.familiarity.at(0.0), [[0.0, 0.05], [0.05, 0.0]])
+
+
+class BaselineFile:
+    """baseline.yaml read as plain data, with DESIGN.md 5a defaults where it sets nothing.
+
+    Expectations are derived from the file rather than copied from it, so the
+    tests follow a recalibration of the scenario but not a mistake in the code.
+    """
+
+    def __init__(self):
+        self.data = yaml.safe_load((SCENARIOS / "baseline.yaml").read_text())
+        self.nations = {nation["id"]: nation for nation in self.data["nations"]}
+        self.names = list(self.nations)
+        self.domains = self.data["domains"]
+
+    def constant(self, group, key, default):
+        """A constant from `parameters`, or its DESIGN.md default."""
+        return ((self.data.get("parameters") or {}).get(group) or {}).get(key, default)
+
+    def half_life(self, quantity):
+        defaults = {"standards": 1825.0, "proficiency": 365.0, "familiarity": 730.0,
+                    "trust_evidence": 1095.0, "stability": 365.0}
+        return self.constant("half_life_days", quantity, defaults[quantity])
+
+    def is_ally(self, name):
+        return self.nations[name]["role"] == "ally"
+
+    def initial(self, name, level, domain):
+        """A scalar for every domain, or a mapping per domain (0 for a domain left out)."""
+        value = (self.nations[name].get("initial") or {}).get(level, 0.0)
+        return value.get(domain, 0.0) if isinstance(value, dict) else value
+
+    def relations(self):
+        """Trust t0 and familiarity by roles (DESIGN.md 5a), then the file's `relations`."""
+        trust_by_roles = {(True, True): self.constant("initial_trust", "ally_ally", 0.6),
+                          (False, False): self.constant("initial_trust", "partner_partner", 0.5)}
+        ally_partner = self.constant("initial_trust", "ally_partner", 0.45)
+        allies_familiarity = self.constant("initial_familiarity", "ally_ally", 0.3)
+        with_partner = self.constant("initial_familiarity", "with_partner", 0.05)
+        n = len(self.names)
+        prior, familiarity = np.ones((n, n)), np.zeros((n, n))
+        for i, a in enumerate(self.names):
+            for j, b in enumerate(self.names):
+                if i != j:
+                    roles = (self.is_ally(a), self.is_ally(b))
+                    prior[i, j] = trust_by_roles.get(roles, ally_partner)
+                    familiarity[i, j] = allies_familiarity if all(roles) else with_partner
+        for relation in self.data.get("relations") or []:
+            i, j = (self.names.index(name) for name in relation["nations"])
+            if relation.get("trust") is not None:
+                prior[i, j] = prior[j, i] = relation["trust"]
+            if relation.get("familiarity") is not None:
+                familiarity[i, j] = familiarity[j, i] = relation["familiarity"]
+        return prior, familiarity
+
+
+@pytest.fixture(scope="module")
+def baseline_file():
+    return BaselineFile()
+
+
+def test_baseline_initial_trust_follows_roles_and_relations(baseline, baseline_file):
+    prior, _ = baseline_file.relations()
+    assert baseline.nation_ids == baseline_file.names
+    np.testing.assert_array_equal(baseline.trust_prior, prior)
+    aldoria, brevland = baseline.nation("aldoria"), baseline.nation("brevland")
+    assert baseline.trust_prior[aldoria, brevland] == baseline.trust_prior[brevland, aldoria] == 0.75
+
+
+def test_baseline_initial_familiarity_follows_roles_and_relations(baseline, baseline_file):
+    """Symmetric, zero on the diagonal; a relation giving only trust keeps the default."""
+    _, familiarity = baseline_file.relations()
+    initial = baseline.familiarity.at(0.0)
+    np.testing.assert_array_equal(initial, familiarity)
+    np.testing.assert_array_equal(initial, initial.T)
+    np.testing.assert_array_equal(initial.diagonal(), 0.0)
+
+
+def test_trust_at_the_start_is_the_prior_off_the_diagonal(baseline, baseline_file):
+    """No evidence yet, so T = t0 for every directed pair; a nation trusts itself fully."""
+    prior, _ = baseline_file.relations()
+    trust = baseline.trust(0.0)
+    off = ~np.eye(len(prior), dtype=bool)
+    np.testing.assert_allclose(trust[off], prior[off], rtol=0, atol=1e-15)
+    np.testing.assert_array_equal(trust.diagonal(), 1.0)
+
+
+def test_trust_returns_to_the_prior_as_evidence_ages(minimal):
+    """A = 1 at day 0: T = (0.9 + 1) / 3; after one evidence half-life (1095 d) A = 0.5."""
+    both = np.array([0, 1])
+    minimal.add_evidence(0.0, both, True, 1.0)
+    assert minimal.trust(0.0, (0, 1)) == pytest.approx(1.9 / 3.0, abs=1e-14)
+    assert minimal.trust(0.0, (1, 0)) == pytest.approx(1.9 / 3.0, abs=1e-14)
+    assert minimal.trust(1095.0, (0, 1)) == pytest.approx(1.4 / 2.5, abs=1e-14)
+    assert minimal.trust(1095.0 * 60, (0, 1)) == pytest.approx(0.45, abs=1e-12)
+    minimal.add_evidence(1095.0, both, False, 2.0)
+    assert minimal.trust(1095.0, (1, 0)) == pytest.approx(1.4 / 4.5, abs=1e-14)
+
+
+def test_baseline_initial_levels_interests_and_needs(baseline, baseline_file):
+    """Per-domain initial mappings, interests by region (home 1 unless given), needs."""
+    for level in ("standards", "proficiency"):
+        expected = [[baseline_file.initial(name, level, domain) for domain in baseline_file.domains]
+                    for name in baseline_file.names]
+        np.testing.assert_array_equal(getattr(baseline, level).at(0.0), expected)
+    regions = [region["id"] for region in baseline_file.data["regions"]]
+    for name, nation in baseline_file.nations.items():
+        interests = nation.get("interests", 1.0)
+        if isinstance(interests, dict):
+            interests = [interests.get(r, 1.0 if r == nation["region"] else 0.0) for r in regions]
+        np.testing.assert_array_equal(baseline.interest[baseline.nation(name)],
+                                      np.broadcast_to(interests, len(regions)))
+        np.testing.assert_array_equal(baseline.needs[baseline.nation(name)],
+                                      [d in nation.get("needs", []) for d in baseline_file.domains])
+
+
+def test_acquaint_keeps_familiarity_exactly_symmetric(baseline, baseline_file):
+    """Familiarity learning for every pair, at different times and in overlapping groups."""
+    aldoria, istrava, pelagos = (baseline.nation(n) for n in ("aldoria", "istrava", "pelagos"))
+    baseline.acquaint(100.0, np.array([aldoria, istrava, pelagos]), 0.3)
+    baseline.acquaint(250.0, np.array([aldoria, istrava]), 0.3)
+    baseline.acquaint(251.5, np.array([pelagos, istrava, baseline.nation("galdor")]), 0.1)
+    for time in (251.5, 400.0):
+        familiarity = baseline.familiarity.at(time)
+        np.testing.assert_array_equal(familiarity, familiarity.T)
+        np.testing.assert_array_equal(familiarity.diagonal(), 0.0)
+    h = baseline_file.half_life("familiarity")
+    start = baseline_file.relations()[1][aldoria, istrava] * half(100, h)
+    after_first = start + 0.3 * (1 - start)
+    before_second = after_first * half(150, h)
+    after_second = before_second + 0.3 * (1 - before_second)
+    assert baseline.familiarity.at(250.0, (istrava, aldoria)) == pytest.approx(
+        after_second, abs=1e-14)
+
+
+def test_mean_interoperability_of_two_nations_by_hand(minimal):
+    """minimal.yaml at day 0: 0.4 min(0.8, 0.1) + 0.3 sqrt(0.7 * 0.2) + 0.3 * 0.05."""
+    got = minimal.mean_interoperability(0.0, np.array([0, 1]), np.array([0]))
+    assert got == pytest.approx(0.04 + 0.3 * math.sqrt(0.14) + 0.015, abs=1e-14)
+    assert got == pytest.approx(minimal.mean_interoperability(0.0, np.array([1, 0]), np.array([0])),
+                                abs=1e-15)
+
+
+def baseline_pair_by_hand(baseline_file, a, b, domain, day):
+    """I of nations a and b in one domain at `day`, from the file's S, P, F and half-lives."""
+    s = half(day, baseline_file.half_life("standards"))
+    p = half(day, baseline_file.half_life("proficiency"))
+    f = half(day, baseline_file.half_life("familiarity"))
+    weights = [baseline_file.constant("interoperability_weights", key, default)
+               for key, default in zip(("standards", "proficiency", "familiarity"), WEIGHTS)]
+    familiarity = baseline_file.relations()[1][baseline_file.names.index(a),
+                                               baseline_file.names.index(b)]
+    return (weights[0] * s * min(baseline_file.initial(a, "standards", domain),
+                                 baseline_file.initial(b, "standards", domain))
+            + weights[1] * p * math.sqrt(baseline_file.initial(a, "proficiency", domain)
+                                         * baseline_file.initial(b, "proficiency", domain))
+            + weights[2] * f * familiarity)
+
+
+@pytest.mark.parametrize("day", [0.0, 365.0, 1000.0])
+def test_mean_interoperability_over_domains_decays_by_hand(baseline, baseline_file, day):
+    """castellan-pelagos (a relation) in two domains, each part decaying with its half-life."""
+    domains = ["maritime", "counter_terrorism"]
+    expected = np.mean([baseline_pair_by_hand(baseline_file, "castellan", "pelagos", d, day)
+                        for d in domains])
+    got = baseline.mean_interoperability(
+        day, baseline.nations_of(["castellan", "pelagos"]), baseline.domains_of(domains))
+    assert got == pytest.approx(expected, abs=1e-14)
+
+
+def test_mean_interoperability_of_three_nations_averages_the_pairs(baseline, baseline_file):
+    """aldoria, brevland (a relation) and istrava in land and c2: the mean of three pairs."""
+    pairs = [("aldoria", "brevland"), ("aldoria", "istrava"), ("brevland", "istrava")]
+    domains = ["land", "c2"]
+    expected = np.mean([baseline_pair_by_hand(baseline_file, a, b, d, 200.0)
+                        for a, b in pairs for d in domains])
+    got = baseline.mean_interoperability(
+        200.0, baseline.nations_of(["aldoria", "brevland", "istrava"]), baseline.domains_of(domains))
+    assert got == pytest.approx(expected, abs=1e-14)
+
+
+def test_a_lone_nation_is_its_own_pair_with_familiarity_one(minimal):
+    """Documented in the docstring: aldoria alone is 0.4 * 0.8 + 0.3 * 0.7 + 0.3 * 1."""
+    assert minimal.mean_interoperability(0.0, np.array([0]), np.array([0])) == pytest.approx(
+        0.83, abs=1e-14)
+    assert minimal.mean_interoperability(0.0, np.array([1]), np.array([0])) == pytest.approx(
+        0.4, abs=1e-14)
+    at_one_half_life = 0.4 * 0.8 * half(365, 1825) + 0.3 * 0.7 * 0.5 + 0.3
+    assert minimal.mean_interoperability(365.0, np.array([0]), np.array([0])) == pytest.approx(
+        at_one_half_life, abs=1e-14)
+
+
+def test_early_warning_in_the_baseline_at_the_start(baseline, baseline_file):
+    """A region's share of allies and of nations trusting an ally both ways at least 0.65.
+
+    At the start trust is the prior, so the expected shares follow from the file alone.
+    """
+    prior, _ = baseline_file.relations()
+    threshold = baseline_file.constant("sharing", "share_threshold", 0.65)
+    allies = [i for i, name in enumerate(baseline_file.names) if baseline_file.is_ally(name)]
+    for region in baseline_file.data["regions"]:
+        members = [i for i, name in enumerate(baseline_file.names)
+                   if baseline_file.nations[name]["region"] == region["id"]]
+        covered = [i in allies or any(min(prior[i, a], prior[a, i]) >= threshold
+                                      for a in allies if a != i) for i in members]
+        assert baseline.early_warning(0.0, baseline.region(region["id"])) == pytest.approx(
+            sum(covered) / len(covered) if members else 0.0, abs=1e-15)
+
+
+def test_early_warning_follows_trust_over_time(minimal):
+    """Evidence 2 both ways lifts trust to (0.9 + 2) / 4 = 0.725 >= 0.65, so borvia shares.
+
+    Trust falls back below 0.65 once A < 8/7, i.e. after 1095 log2(7/4) = 884 days.
+    """
+    north = minimal.region("north")
+    assert minimal.early_warning(0.0, north) == 0.5
+    minimal.add_evidence(0.0, np.array([0, 1]), True, 2.0)
+    assert minimal.early_warning(0.0, north) == 1.0
+    crossing = 1095.0 * math.log2(7 / 4)
+    assert minimal.early_warning(crossing - 1.0, north) == 1.0
+    assert minimal.early_warning(crossing + 1.0, north) == 0.5
+
+
+def test_early_warning_of_a_region_without_nations_is_zero():
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["regions"].append({"id": "empty"})
+    world = World(simulator.scenario_from_dict(data))
+    assert world.early_warning(0.0, world.region("empty")) == 0.0
+    assert world.early_warning(0.0, world.region("north")) == 0.5
+
+
+def test_stability_recovers_with_its_half_life(baseline, baseline_file):
+    """A shock of half mirsk's stability leaves half, then three quarters after a half-life."""
+    mirsk = baseline.nation("mirsk")
+    base = baseline_file.nations["mirsk"].get("stability", 1.0)
+    h = baseline_file.half_life("stability")
+    baseline.stability_lost.add(0.0, mirsk, base / 2)
+    assert baseline.stability(0.0, mirsk) == pytest.approx(base / 2, abs=1e-14)
+    assert baseline.stability(h, mirsk) == pytest.approx(base * 3 / 4, abs=1e-14)
+    baseline.stability_lost.add(h, mirsk, 2.0)
+    assert baseline.stability(h, mirsk) == 0.0
+    kalvar = baseline.nation("kalvar")
+    assert baseline.stability(h, kalvar) == baseline_file.nations["kalvar"].get("stability", 1.0)
+
+
+def test_snapshot_interoperability_uses_familiarity_one_on_the_diagonal(minimal):
+    """The end-of-run matrix: pairs by hand off the diagonal, a nation with itself on it."""
+    day = 365.0
+    s, p, f = half(day, 1825), half(day, 365), half(day, 730)
+    matrix = minimal.snapshot(day).interoperability(WEIGHTS)
+    assert matrix.shape == (2, 2, 1)
+    pair = interoperability(0.8 * s, 0.1 * s, 0.7 * p, 0.2 * p, 0.05 * f)
+    np.testing.assert_allclose(matrix[:, :, 0], [
+        [interoperability(0.8 * s, 0.8 * s, 0.7 * p, 0.7 * p, 1.0), pair],
+        [pair, interoperability(0.1 * s, 0.1 * s, 0.2 * p, 0.2 * p, 1.0)],
+    ], rtol=0, atol=1e-14)
+    assert matrix[0, 1, 0] == pytest.approx(
+        minimal.mean_interoperability(day, np.array([0, 1]), np.array([0])), abs=1e-15)
+
+
+def test_without_allies_nobody_is_warned():
+    """Two partners trusting each other 0.5 < 0.65 and no ally to share with: warning 0."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["nations"][0]["role"] = "partner"
+    del data["nations"][0]["annual_budget"], data["exercises"], data["facilities"]
+    world = World(simulator.scenario_from_dict(data))
+    np.testing.assert_array_equal(world.trust(0.0), [[1.0, 0.5], [0.5, 1.0]])
+    assert world.early_warning(0.0, world.region("north")) == 0.0
+
+
+def test_an_interest_mapping_without_the_home_region_counts_home_as_one():
+    """Schema: a mapping leaves out regions of no interest (0), but home is 1 unless given."""
+    data = yaml.safe_load((SCENARIOS / "minimal.yaml").read_text())
+    data["regions"] += [{"id": "south"}, {"id": "west"}]
+    data["nations"][1]["interests"] = {"south": 0.5}
+    data["nations"][0]["interests"] = {"north": 0.25}
+    world = World(simulator.scenario_from_dict(data))
+    np.testing.assert_array_equal(world.interest, [[0.25, 0.0, 0.0], [1.0, 0.5, 0.0]])
