@@ -72,6 +72,7 @@ def apply_overrides(document: Document, overrides: Iterable[Override]) -> list[O
                 node[key] = _copy(value)
             elif isinstance(node, dict) and key not in node:
                 node[key] = {}
+                document.locations[path] = Location(OVERRIDE_SOURCE)
             node = node[key]
         _relocate(document, path, OVERRIDE_SOURCE)
         applied.append((dotted_path, value))
@@ -201,7 +202,10 @@ def _message(item: Mapping[str, Any], path: Path_, model: type[pydantic.BaseMode
         return f"unknown key {key!r}{hint} (expected one of: {', '.join(allowed)})"
     if kind == "missing":
         return "required key is missing"
-    message = re.sub(r"^Input should", "should", item["msg"])
+    if kind == "string_pattern_mismatch":
+        message = "should be a name: a letter, then letters, digits, '_' or '-'"
+    else:
+        message = re.sub(r"^(Input|String|List|Value) should", "should", item["msg"])
     value = item.get("input")
     if isinstance(value, (str, int, float, bool)) or value is None:
         message += f" (got {value!r})"

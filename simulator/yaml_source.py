@@ -1,8 +1,11 @@
 """Safe YAML loading that remembers where every value came from.
 
-Only PyYAML's safe constructors are used, duplicate keys are rejected instead of
-silently keeping the last one, and each value's line and column are kept so that
-validation errors can point into the file.
+Only PyYAML's safe constructors are used, and only plain mappings and lists:
+a tag on either (`!!python/object/apply:...`, `!!set`) is rejected rather than
+silently dropped. Duplicate keys are rejected instead of silently keeping the
+last one (keys written beside a `<<` merge override merged ones, as YAML says),
+a recursive alias is an error rather than a crash, and each value's line and
+column are kept so that validation errors can point into the file.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import yaml
 from simulator.errors import Location, Problem, ScenarioError
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQUENCE_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 Path_ = tuple[str | int, ...]
 
@@ -44,72 +50,113 @@ def read_document(path: str | Path) -> Document:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise _single(source, "file not found") from None
+        raise _single(Location(source), "file not found") from None
     except IsADirectoryError:
-        raise _single(source, "is a directory, expected a YAML file") from None
+        raise _single(Location(source), "is a directory, expected a YAML file") from None
     except OSError as error:
-        raise _single(source, f"cannot be read: {error.strerror}") from None
+        raise _single(Location(source), f"cannot be read: {error.strerror}") from None
     if len(raw) > MAX_FILE_BYTES:
-        raise _single(source, f"is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
+        raise _single(Location(source),
+                      f"is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise _single(source, f"is not UTF-8 text (byte {error.start})") from None
+        line = raw.count(b"\n", 0, error.start) + 1
+        column = error.start - (raw.rfind(b"\n", 0, error.start) + 1) + 1
+        raise _single(Location(source, line, column),
+                      f"is not UTF-8 text (byte {error.start})") from None
     return parse_document(text, source)
 
 
 def parse_document(text: str, source: str) -> Document:
     """Parse YAML text into a `Document`; `source` names it in messages."""
     loader = yaml.SafeLoader(text)
+    document = Document(data=None, source=source)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise _single(source, "is empty, expected a YAML mapping")
-        document = Document(data=None, source=source)
-        document.data = _build(node, (), loader, document)
+            raise _single(Location(source), "is empty, expected a YAML mapping")
+        document.data = _Builder(loader, document).build(node, ())
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = _location(source, mark) if mark else Location(source)
         message = " ".join(part for part in (error.context, error.problem) if part)
-        raise ScenarioError([Problem(location, "", f"YAML syntax error: {message}")]) from None
+        raise _single(location, f"YAML syntax error: {message}") from None
     finally:
         loader.dispose()
     if not isinstance(document.data, dict):
-        raise ScenarioError(
-            [Problem(document.locate(()), "", "expected a YAML mapping of keys to values")]
-        )
+        raise _single(document.locate(()), "expected a YAML mapping of keys to values")
     return document
 
 
-def _build(node: yaml.Node, path: Path_, loader: yaml.SafeLoader, document: Document) -> Any:
-    document.locations[path] = _location(document.source, node.start_mark)
-    if isinstance(node, yaml.MappingNode):
-        loader.flatten_mapping(node)
+class _Builder:
+    """Turns a composed YAML node tree into plain data, recording locations as it goes."""
+
+    def __init__(self, loader: yaml.SafeLoader, document: Document):
+        self.loader = loader
+        self.document = document
+        self.names: dict[Path_, str] = {}
+        self.open: set[int] = set()
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self.document.locations.setdefault(path, self._at(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in self.open:
+            raise self._error(node, path, "recursive alias: a value that contains itself")
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            return self._sequence(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as error:
+            raise self._error(node, path, str(error.problem)) from None
+
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+        if node.tag != MAP_TAG:
+            raise self._error(node, path, f"unsupported tag {node.tag!r} on a mapping")
+        written = {id(key) for key, _ in node.value if key.tag != MERGE_TAG}
+        self.loader.flatten_mapping(node)  # merged pairs first, then the written ones
         result: dict[Any, Any] = {}
+        seen: set[Any] = set()
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
-            if not isinstance(key, (str, int, float, bool)):
-                raise _marked(document.source, key_node, "keys must be plain scalars")
-            if key in result:
-                raise _marked(document.source, key_node, f"duplicate key {key!r}")
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise self._error(key_node, path, "keys must be plain scalars")
+            key = self._scalar(key_node, path)
             key_path = (*path, key)
-            result[key] = _build(value_node, key_path, loader, document)
-            document.locations[key_path] = _location(document.source, key_node.start_mark)
+            if id(key_node) in written:
+                if key in seen:
+                    raise self._error(key_node, key_path, f"duplicate key {key!r}")
+                seen.add(key)
+                self.document.locations[key_path] = self._at(key_node)
+            result[key] = self.build(value_node, key_path)
+            if key == "id" and isinstance(result[key], str) and path and isinstance(path[-1], int):
+                self.names[path] = result[key]
         return result
-    if isinstance(node, yaml.SequenceNode):
-        return [
-            _build(item, (*path, index), loader, document) for index, item in enumerate(node.value)
-        ]
-    return loader.construct_object(node, deep=True)
+
+    def _sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
+        if node.tag != SEQUENCE_TAG:
+            raise self._error(node, path, f"unsupported tag {node.tag!r} on a list")
+        return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+
+    def _at(self, node: yaml.Node) -> Location:
+        return _location(self.document.source, node.start_mark)
+
+    def _error(self, node: yaml.Node, path: Path_, message: str) -> ScenarioError:
+        dotted = ".".join(self.names.get(path[: end + 1], str(part))
+                          for end, part in enumerate(path))
+        return ScenarioError([Problem(self._at(node), dotted, message)])
 
 
 def _location(source: str, mark: yaml.Mark) -> Location:
     return Location(source, mark.line + 1, mark.column + 1)
 
 
-def _marked(source: str, node: yaml.Node, message: str) -> ScenarioError:
-    return ScenarioError([Problem(_location(source, node.start_mark), "", message)])
-
-
-def _single(source: str, message: str) -> ScenarioError:
-    return ScenarioError([Problem(Location(source), "", message)])
+def _single(location: Location, message: str) -> ScenarioError:
+    return ScenarioError([Problem(location, "", message)])
