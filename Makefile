@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 .PHONY: run test install clean
 
 run: $(STAMP)
-	$(BIN)/simulator run scenarios/baseline.yaml --out results/baseline
+	$(BIN)/simulator compare configs/compare_policies.yaml --out results/compare_policies
 
 test: $(STAMP)
 	@# pytest exits 5 when it collects no tests: that is a failure here, not a pass.

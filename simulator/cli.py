@@ -84,6 +84,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-plots", action="store_true", help="skip drawing the plot")
     run.set_defaults(command=run_command)
 
+    compare = commands.add_parser(
+        "compare", help="run an experiment: policy variants over paired replications",
+        description="Run every variant of an experiment file for its replications (common "
+                    "random numbers), write the results and print the comparison with the "
+                    "baseline. Re-running the same command resumes an interrupted experiment.")
+    compare.add_argument("experiment", type=Path, help="experiment file (YAML)")
+    compare.add_argument("--out", type=Path,
+                         help="results directory (default results/<experiment name>)")
+    compare.add_argument("--workers", type=worker_count,
+                         help="local worker processes (default: all cores; 1: no pool)")
+    compare.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    compare.add_argument("--force", action="store_true",
+                         help="replace the results of a different experiment in --out")
+    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    compare.set_defaults(command=compare_command)
+
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", type=Path, nargs="+", help="scenario files (YAML)")
     validate.set_defaults(command=validate_command)
@@ -144,6 +161,79 @@ def print_kpis(result, name: str, out: Path, files: int) -> None:
     console = Console()
     console.print(table)
     console.print(f"{files} files written to {out}/")
+
+
+def worker_count(text: str) -> int:
+    """A number of worker processes: a whole number from 1 to 1024."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= count <= 1024:
+        raise argparse.ArgumentTypeError(f"expected 1 to 1024 workers, got {count}")
+    return count
+
+
+def compare_command(arguments: argparse.Namespace) -> int:
+    from simulator.experiment import load_experiment
+    from simulator.runner import run_experiment, stop_on_terminate
+
+    plan = load_experiment(arguments.experiment)
+    out = arguments.out or Path("results") / plan.name
+    stop_on_terminate()
+    try:
+        result = run_experiment(plan, out, workers=arguments.workers,
+                                scheduler=arguments.scheduler, force=arguments.force,
+                                progress=not arguments.no_progress and sys.stderr.isatty())
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {out}/; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
+    print_comparison(result, plan)
+    return EXIT_OK
+
+
+def print_comparison(result, plan) -> None:
+    """The primary metric per variant, its paired difference to the baseline, and the best."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from simulator.stats import summarise
+
+    experiment = plan.experiment
+    metric, sign = experiment.primary_metric, 1 if experiment.goal == "maximize" else -1
+    summary = result.summary
+    means = summarise(summary[summary.status == "ok"], [metric]).set_index("variant")
+    comparison = result.comparison
+    rows = comparison[comparison.kpi == metric].set_index("variant")
+    better = rows[rows.significant & (sign * rows.difference > 0)]
+    best = (better.difference * sign).idxmax() if len(better) else None
+    manifest = result.manifest
+    table = Table(title=f"{plan.name}: {metric} ({experiment.goal}), "
+                        f"{manifest['replications']} paired replications per variant")
+    table.add_column("variant", no_wrap=True)
+    for column in ("mean [95% CI]", "difference to baseline [95% CI]", "p (Holm)", ""):
+        table.add_column(column, justify="right", no_wrap=True)
+    for variant in plan.variant_names:
+        mean = means.loc[variant]
+        cells = [variant, f"{mean['mean']:.4f} [{mean.ci_low:.4f}, {mean.ci_high:.4f}]"]
+        if variant in rows.index:
+            row = rows.loc[variant]
+            direction = "better" if sign * row.difference > 0 else "worse"
+            verdict = "best" if variant == best else direction if row.significant else ""
+            cells += [f"{row.difference:+.4f} [{row.ci_low:+.4f}, {row.ci_high:+.4f}]",
+                      f"{row.p_holm:.2g}", verdict]
+        else:
+            cells += ["(baseline)", "", ""]
+        table.add_row(*cells)
+    console = Console(width=max(Console().width, 110))
+    console.print(table)
+    if best is None:
+        console.print(f"No variant is significantly better than {experiment.baseline!r} on "
+                      f"{metric} at the 5% level (Holm-corrected).")
+    failed = len(manifest["failed_runs"])
+    console.print(f"{manifest['stop_reason']}; {failed} failed runs. Results in "
+                  f"{result.directory}/ (summary.csv, comparison.csv, series/).")
 
 
 def validate_command(arguments: argparse.Namespace) -> int:

@@ -41,7 +41,7 @@ def load_scenario(path: str | Path, overrides: Iterable[Override] = ()) -> Scena
 
 def scenario_from_dict(data: Mapping[str, Any], overrides: Iterable[Override] = ()) -> Scenario:
     """Validate a scenario given as plain data (for notebooks and workers)."""
-    document = Document(data=_copy(data), source="<scenario>")
+    document = Document(data=copy_data(data), source="<scenario>")
     apply_overrides(document, overrides)
     return validate(document, Scenario)
 
@@ -50,33 +50,52 @@ def parse_override(text: str) -> Override:
     """Turn a command-line `dotted.path=value` into an override; the value is read as YAML."""
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
-        raise _override_error(text, "", "expected dotted.path=value")
+        raise _error(Location(f"{OVERRIDE_SOURCE} {text}"), "", "expected dotted.path=value")
     try:
         parsed = yaml.safe_load(value) if value.strip() else None
     except yaml.YAMLError:
-        raise _override_error(text, path, f"cannot read value {value!r} as YAML") from None
+        raise _error(Location(f"{OVERRIDE_SOURCE} {text}"), path,
+                     f"cannot read value {value!r} as YAML") from None
     return path.strip(), parsed
 
 
-def apply_overrides(document: Document, overrides: Iterable[Override]) -> list[Override]:
-    """Set each dotted path in the document's data, in order; returns what was applied."""
-    applied = []
+def apply_overrides(document: Document, overrides: Iterable[Override],
+                    where: Mapping[str, Location] | None = None) -> list[Override]:
+    """Set each dotted path in the document's data, in order; returns what was applied.
+
+    `where` gives the location of each override (a line of an experiment file);
+    without it, overrides are attributed to the command line's `--set`.
+    """
+    applied, problems = [], []
     for dotted_path, value in overrides:
-        parts = dotted_path.split(".")
-        node, path = document.data, ()
-        for position, part in enumerate(parts):
-            last = position == len(parts) - 1
-            key = _resolve(node, part, dotted_path, path, document)
-            path = (*path, key)
-            if last:
-                node[key] = _copy(value)
-            elif isinstance(node, dict) and key not in node:
-                node[key] = {}
-                document.locations[path] = Location(OVERRIDE_SOURCE)
-            node = node[key]
-        _relocate(document, path, OVERRIDE_SOURCE)
+        origin = (where or {}).get(dotted_path, Location(OVERRIDE_SOURCE))
+        # a path that does not resolve is reported with the whole of it
+        unresolved = (where or {}).get(dotted_path, Location(f"{OVERRIDE_SOURCE} {dotted_path}"))
+        try:
+            path = _set(document, dotted_path.split("."), value, origin, unresolved)
+        except ScenarioError as error:
+            problems.extend(error.problems)
+            continue
+        _relocate(document, path, origin)
         applied.append((dotted_path, value))
+    if problems:
+        raise ScenarioError(problems)
     return applied
+
+
+def _set(document: Document, parts: list[str], value: Any, origin: Location,
+         unresolved: Location) -> Path_:
+    node, path = document.data, ()
+    for position, part in enumerate(parts):
+        key = _resolve(node, part, path, document, unresolved)
+        path = (*path, key)
+        if position == len(parts) - 1:
+            node[key] = copy_data(value)
+        elif isinstance(node, dict) and key not in node:
+            node[key] = {}
+            document.locations[path] = origin
+        node = node[key]
+    return path
 
 
 def validate(document: Document, model: type[pydantic.BaseModel]) -> Any:
@@ -103,9 +122,10 @@ def dotted(data: Any, path: Path_) -> str:
 # --- overrides ------------------------------------------------------------------------------
 
 
-def _resolve(node: Any, part: str, dotted_path: str, path: Path_, document: Document) -> Any:
+def _resolve(node: Any, part: str, path: Path_, document: Document, origin: Location) -> Any:
     if isinstance(node, dict):
         return part
+    where = dotted(document.data, path)
     if isinstance(node, list):
         for index, item in enumerate(node):
             if isinstance(item, dict) and item.get("id") == part:
@@ -114,28 +134,27 @@ def _resolve(node: Any, part: str, dotted_path: str, path: Path_, document: Docu
             return int(part)
         ids = [item["id"] for item in node if isinstance(item, dict) and "id" in item]
         known = ", ".join(map(str, ids)) or f"indices 0-{len(node) - 1}"
-        raise _override_error(dotted_path, dotted(document.data, path),
-                              f"no item {part!r} (expected one of: {known})")
-    raise _override_error(dotted_path, dotted(document.data, path),
-                          f"is a value, not a mapping, so it has no {part!r}")
+        raise _error(origin, where, f"no item {part!r} (expected one of: {known})")
+    raise _error(origin, where, f"is a value, not a mapping, so it has no {part!r}")
 
 
-def _relocate(document: Document, path: Path_, source: str) -> None:
+def _relocate(document: Document, path: Path_, origin: Location) -> None:
     """Point the overridden value, and everything under it, at the override."""
     for known in [known for known in document.locations if known[: len(path)] == path]:
         del document.locations[known]
-    document.locations[path] = Location(source)
+    document.locations[path] = origin
 
 
-def _override_error(text: str, path: str, message: str) -> ScenarioError:
-    return ScenarioError([Problem(Location(f"{OVERRIDE_SOURCE} {text}"), path, message)])
+def _error(location: Location, path: str, message: str) -> ScenarioError:
+    return ScenarioError([Problem(location, path, message)])
 
 
-def _copy(value: Any) -> Any:
+def copy_data(value: Any) -> Any:
+    """A deep copy of plain data (mappings, lists, scalars), so the caller's is never changed."""
     if isinstance(value, Mapping):
-        return {key: _copy(item) for key, item in value.items()}
+        return {key: copy_data(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_copy(item) for item in value]
+        return [copy_data(item) for item in value]
     return value
 
 

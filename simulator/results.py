@@ -23,6 +23,13 @@ AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension"
 """State metrics summarised by their final value and time average (tension by its peak)."""
 
 
+KPI_NAMES = (
+    *(f"{kind}_{name}" for name in AVERAGED_METRICS for kind in ("final", "mean")),
+    *COUNT_METRICS, "peak_tension", "crisis_success_rate", "interop_gain_per_budget",
+)
+"""Every KPI of a run, in the order of `kpis()`."""
+
+
 def kpis(output: RunOutput) -> dict[str, float]:
     """Summary KPIs of one run: final and time-averaged values, rates and efficiency."""
     column = {name: output.series[:, k] for k, name in enumerate(SERIES_METRICS)}
@@ -50,7 +57,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 class RunResult:
     """One run of a scenario, with its tables built on first use (pandas is imported then)."""
 
-    def __init__(self, output: RunOutput, scenario: Scenario):
+    def __init__(self, output: RunOutput, scenario: Scenario | None = None):
         self.output = output
         self.scenario = scenario
 
