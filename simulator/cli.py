@@ -128,7 +128,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     scenario = load_scenario(arguments.scenario, overrides)
     out = arguments.out or Path("results") / arguments.scenario.stem
 
-    from simulator import simulate
+    from simulator.results import simulate
     from simulator.outputs import atomic_write, prepare_directory, write_run
 
     prepare_directory(out, "run")

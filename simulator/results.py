@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.engine import RunOutput
+from simulator.engine import RunOutput, run_one
 from simulator.recorder import COUNT_METRICS, NATION_METRICS, REGION_METRICS, SERIES_METRICS, STATE_METRICS
 from simulator.schema import DAYS_PER_YEAR, Scenario
 
@@ -47,6 +47,20 @@ def kpis(output: RunOutput) -> dict[str, float]:
     gained = column["interop_ally_partner"][-1] - column["interop_ally_partner"][0]
     result["interop_gain_per_budget"] = _ratio(float(gained), result["budget_spent"])
     return result
+
+
+def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
+             trace: bool = False) -> RunResult:
+    """Run `scenario` once and return a `RunResult` whose tables are pandas DataFrames.
+
+    Args:
+        scenario: a validated scenario (see `load_scenario`).
+        seed: the root seed; the same seed gives bit-identical results.
+        replication: which replication's random streams to use (common random numbers).
+        trace: keep the event trace (`result.output.trace`).
+    """
+    return RunResult(run_one(scenario, seed=seed, replication=replication, trace=trace),
+                     scenario)
 
 
 def _ratio(numerator: float, denominator: float) -> float:
