@@ -31,6 +31,8 @@ class Task:
     scenario_key: str
     """The hash of the resolved scenario: workers validate each scenario once."""
     scenario: dict[str, Any]
+    trace: bool = False
+    """Keep the event trace (the runner asks for it in one replication per variant)."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,8 @@ def run_task(task: Task) -> Outcome:
         scenario = _validated.get(task.scenario_key)
         if scenario is None:
             scenario = _validated.setdefault(task.scenario_key, scenario_from_dict(task.scenario))
-        return Outcome(task, run_one(scenario, seed=task.seed, replication=task.replication))
+        return Outcome(task, run_one(scenario, seed=task.seed, replication=task.replication,
+                                     trace=task.trace))
     except Exception as error:  # the receipt of a failed run
         return Outcome(task, None, f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
 

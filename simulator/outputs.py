@@ -18,6 +18,7 @@ from typing import Any
 
 from simulator.errors import UserError
 from simulator.loading import Override
+from simulator.processes import TraceEvent
 from simulator.results import RunResult
 from simulator.schema import Scenario
 
@@ -86,6 +87,12 @@ def versions() -> dict[str, str]:
     return found
 
 
+def trace_lines(trace: Iterable[TraceEvent]) -> str:
+    """The event trace as JSON Lines: one event per line, in time order."""
+    return "".join(json.dumps({"time": event.time, "kind": event.kind, "entity": event.entity,
+                               **event.detail}) + "\n" for event in trace)
+
+
 def write_run(result: RunResult, scenario: Scenario, directory: Path, source: str,
               overrides: Iterable[Override], started: datetime) -> list[Path]:
     """Write one run's tables, KPIs, matrices and manifest into `directory`."""
@@ -105,11 +112,10 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
     written.append(atomic_write(directory / "trust.csv", lambda path: result.trust.to_csv(path)))
     written.append(atomic_write(directory / "interoperability.csv",
                                 lambda path: result.interoperability.to_csv(path, index=False)))
+    written.append(atomic_write(directory / "final.parquet",
+                                lambda path: result.final.to_parquet(path, index=False)))
     if result.output.trace is not None:
-        lines = "".join(json.dumps({"time": event.time, "kind": event.kind,
-                                    "entity": event.entity, **event.detail}) + "\n"
-                        for event in result.output.trace)
-        written.append(atomic_text(directory / "trace.jsonl", lines))
+        written.append(atomic_text(directory / "trace.jsonl", trace_lines(result.output.trace)))
     manifest = {
         "kind": "run",
         "source": source,

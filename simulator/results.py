@@ -127,6 +127,23 @@ class RunResult:
             "interoperability": out.interoperability.ravel()[keep],
         })
 
+    @cached_property
+    def final(self) -> pd.DataFrame:
+        """End-of-run trust and interoperability (mean over domains) of every ordered pair."""
+        import pandas as pd
+
+        out = self.output
+        n = len(out.nation_ids)
+        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
+        keep = (i != j).ravel()
+        ids = np.array(out.nation_ids)
+        return pd.DataFrame({
+            "nation": ids[i.ravel()[keep]],
+            "other": ids[j.ravel()[keep]],
+            "trust": out.trust.ravel()[keep],
+            "interoperability": out.interoperability.mean(axis=2).ravel()[keep],
+        })
+
     def _long(self, block: np.ndarray, key: str, keys: tuple[str, ...],
               metrics: tuple[str, ...], **extra: Any) -> pd.DataFrame:
         import pandas as pd

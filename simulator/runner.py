@@ -24,12 +24,15 @@ from simulator.errors import UserError
 from simulator.executors import Executor, Outcome, Task, make_executor
 from simulator.experiment import Plan, load_experiment
 from simulator.outputs import (MANIFEST, atomic_text, atomic_write, file_hash, scenario_hash,
-                               versions)
+                               trace_lines, versions)
 from simulator.results import KPI_NAMES, RunResult
 
 JOURNAL = "runs.jsonl"
-SERIES = "series"
-OUTPUTS = (MANIFEST, JOURNAL, SERIES, "summary.csv", "comparison.csv", "plots")
+SERIES, FINAL, TRACES = "series", "final", "traces"
+TRACED_REPLICATION = 0
+"""The replication of each variant whose event trace is kept, for the timeline."""
+OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, "summary.csv", "comparison.csv", "plots",
+           "report.html")
 """Everything an experiment writes; `--force` removes only these."""
 
 
@@ -71,9 +74,13 @@ class Journal:
         return entry is not None and entry.get("error") is None
 
     def _verified(self, entry: dict[str, Any]) -> bool:
-        path = self.directory / entry.get("file", "")
+        files = entry.get("files")
+        if not isinstance(files, dict) or not files:
+            return False
         try:
-            return path.is_file() and file_hash(path) == entry.get("sha256")
+            return all((self.directory / name).is_file()
+                       and file_hash(self.directory / name) == digest
+                       for name, digest in files.items())
         except OSError:
             return False
 
@@ -143,7 +150,8 @@ def _missing(plan: Plan, journal: Journal, target: int) -> list[Task]:
         data, key = scenario.model_dump(mode="json"), scenario_hash(scenario)
         for replication in range(target):
             if not journal.done(variant, replication):
-                tasks.append(Task(variant, replication, plan.experiment.seed, key, data))
+                tasks.append(Task(variant, replication, plan.experiment.seed, key, data,
+                                  trace=replication == TRACED_REPLICATION))
     return tasks
 
 
@@ -155,12 +163,22 @@ def _store(directory: Path, outcome: Outcome) -> dict[str, Any]:
     if outcome.output is None:
         return entry | {"error": outcome.error}
     result = RunResult(outcome.output)
-    relative = Path(SERIES) / f"variant={task.variant}" / f"rep-{task.replication:05d}.parquet"
-    path = directory / relative
-    path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, lambda temporary: result.series.to_parquet(temporary, index=False))
-    return entry | {"file": relative.as_posix(), "sha256": file_hash(path),
-                    "kpis": result.kpis, "wall_seconds": round(outcome.output.wall_seconds, 4)}
+    name = f"variant={task.variant}/rep-{task.replication:05d}"
+    writers: dict[str, Callable[[Path], Any]] = {
+        f"{SERIES}/{name}.parquet": lambda path: result.series.to_parquet(path, index=False),
+        f"{FINAL}/{name}.parquet": lambda path: result.final.to_parquet(path, index=False),
+    }
+    trace = outcome.output.trace
+    if trace is not None:
+        writers[f"{TRACES}/{name}.jsonl"] = lambda path: path.write_text(trace_lines(trace),
+                                                                         encoding="utf-8")
+    checksums = {}
+    for relative, write in writers.items():
+        path = directory / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        checksums[relative] = file_hash(atomic_write(path, write))
+    return entry | {"files": checksums, "kpis": result.kpis,
+                    "wall_seconds": round(outcome.output.wall_seconds, 4)}
 
 
 def _precise_enough(plan: Plan, journal: Journal, target: int) -> bool:
