@@ -81,7 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                           "exercises.sea_breeze.every_days=90 (repeatable)")
     run.add_argument("--trace", action="store_true", help="also write the event trace "
                                                           "(trace.jsonl)")
-    run.add_argument("--no-plots", action="store_true", help="skip drawing the plot")
+    add_plot_options(run)
     run.set_defaults(command=run_command)
 
     compare = commands.add_parser(
@@ -99,7 +99,21 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--force", action="store_true",
                          help="replace the results of a different experiment in --out")
     compare.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_plot_options(compare)
     compare.set_defaults(command=compare_command)
+
+    plot = commands.add_parser("plot", help="(re)draw every figure of a results directory",
+                               description="Draw every figure of a results directory of "
+                                           "`run` or `compare` into DIR/plots/.")
+    plot.add_argument("directory", type=Path, help="results directory")
+    plot.add_argument("--format", dest="formats", action="append", choices=("png", "svg"),
+                      help="image format (repeatable; default png)")
+    plot.set_defaults(command=plot_command)
+
+    report = commands.add_parser("report", help="write DIR/report.html: one self-contained "
+                                                "file with words, tables and figures")
+    report.add_argument("directory", type=Path, help="results directory")
+    report.set_defaults(command=report_command)
 
     validate = commands.add_parser("validate", help="check scenario files without running them")
     validate.add_argument("files", type=Path, nargs="+", help="scenario files (YAML)")
@@ -129,21 +143,43 @@ def run_command(arguments: argparse.Namespace) -> int:
     out = arguments.out or Path("results") / arguments.scenario.stem
 
     from simulator.results import simulate
-    from simulator.outputs import atomic_write, prepare_directory, write_run
+    from simulator.outputs import prepare_directory, write_run
 
     prepare_directory(out, "run")
     started = datetime.now(timezone.utc)
     result = simulate(scenario, seed=arguments.seed, trace=arguments.trace)
     written = write_run(result, scenario, out, str(arguments.scenario), overrides, started)
-    if not arguments.no_plots:
-        from simulator.plots import metrics_over_time
-
-        plots = out / "plots"
-        plots.mkdir(exist_ok=True)
-        figure = metrics_over_time(result)
-        written.append(atomic_write(plots / "metrics.png",
-                                    lambda path: figure.savefig(path, dpi=110, format="png")))
+    written += draw_plots(arguments, out)
     print_kpis(result, scenario.name, out, len(written))
+    return EXIT_OK
+
+
+def add_plot_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--no-plots", action="store_true", help="skip drawing the figures")
+    command.add_argument("--format", dest="formats", action="append", choices=("png", "svg"),
+                         help="image format of the figures (repeatable; default png)")
+
+
+def draw_plots(arguments: argparse.Namespace, out: Path) -> list[Path]:
+    if arguments.no_plots:
+        return []
+    from simulator.plots import draw_all
+
+    return draw_all(out, tuple(arguments.formats or ["png"]))
+
+
+def plot_command(arguments: argparse.Namespace) -> int:
+    from simulator.plots import draw_all
+
+    written = draw_all(arguments.directory, tuple(arguments.formats or ["png"]))
+    print(f"{len(written)} figures written to {arguments.directory / 'plots'}/")
+    return EXIT_OK
+
+
+def report_command(arguments: argparse.Namespace) -> int:
+    from simulator.report import write_report
+
+    print(f"report written to {write_report(arguments.directory)}")
     return EXIT_OK
 
 
@@ -189,6 +225,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
         print(f"interrupted: finished runs are kept in {out}/; run the same command again "
               "to resume", file=sys.stderr)
         return 130
+    draw_plots(arguments, out)
     print_comparison(result, plan)
     return EXIT_OK
 
@@ -233,7 +270,8 @@ def print_comparison(result, plan) -> None:
                       f"{metric} at the 5% level (Holm-corrected).")
     failed = len(manifest["failed_runs"])
     console.print(f"{manifest['stop_reason']}; {failed} failed runs. Results in "
-                  f"{result.directory}/ (summary.csv, comparison.csv, series/).")
+                  f"{result.directory}/ (summary.csv, comparison.csv, series/, plots/); "
+                  f"`simulator report {result.directory}` writes the HTML report.")
 
 
 def validate_command(arguments: argparse.Namespace) -> int:

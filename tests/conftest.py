@@ -50,6 +50,46 @@ class Stepper:
         return [event for event in self.trace if event.kind == kind]
 
 
+SMALL = f"""\
+name: small
+scenario: {SCENARIOS / 'baseline.yaml'}
+replications: 4
+seed: 5
+primary_metric: mean_interop_ally_partner
+variants:
+  baseline: {{horizon_years: 3}}
+  more_exercises:
+    horizon_years: 3
+    exercises.sea_breeze.every_days: 60
+    exercises.eastern_resolve.every_days: 60
+"""
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path
+
+
+def data_files(directory: Path) -> dict[str, bytes]:
+    """Every result file but the manifest (timestamps), the journal (completion order) and
+    the figures."""
+    return {str(path.relative_to(directory)): path.read_bytes()
+            for path in sorted(directory.rglob("*"))
+            if path.is_file() and path.name not in ("manifest.json", "runs.jsonl")
+            and "plots" not in path.relative_to(directory).parts}
+
+
+@pytest.fixture(scope="session")
+def small_clean(tmp_path_factory) -> Path:
+    """The small experiment, run once in this process: the reference for identity tests."""
+    from simulator.runner import run_experiment
+
+    directory = tmp_path_factory.mktemp("clean")
+    config = write(directory / "small.yaml", SMALL)
+    run_experiment(config, directory / "out", workers=1)
+    return directory / "out"
+
+
 @pytest.fixture
 def minimal() -> dict[str, Any]:
     return scenario_data("minimal")

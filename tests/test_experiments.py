@@ -19,43 +19,7 @@ from simulator.errors import ScenarioError, UserError
 from simulator.experiment import load_experiment
 from simulator.runner import run_experiment
 
-from .conftest import ROOT, SCENARIOS
-
-SMALL = f"""\
-name: small
-scenario: {SCENARIOS / 'baseline.yaml'}
-replications: 4
-seed: 5
-primary_metric: mean_interop_ally_partner
-variants:
-  baseline: {{horizon_years: 3}}
-  more_exercises:
-    horizon_years: 3
-    exercises.sea_breeze.every_days: 60
-    exercises.eastern_resolve.every_days: 60
-"""
-
-
-def write(path: Path, text: str) -> Path:
-    path.write_text(text)
-    return path
-
-
-def data_files(directory: Path) -> dict[str, bytes]:
-    """Every result file but the manifest (timestamps) and the journal (completion order)."""
-    return {str(path.relative_to(directory)): path.read_bytes()
-            for path in sorted(directory.rglob("*"))
-            if path.is_file() and path.name not in ("manifest.json", "runs.jsonl")}
-
-
-@pytest.fixture(scope="module")
-def small_clean(tmp_path_factory) -> Path:
-    """The small experiment, run once in this process: the reference for identity tests."""
-    directory = tmp_path_factory.mktemp("clean")
-    config = write(directory / "small.yaml", SMALL)
-    run_experiment(config, directory / "out", workers=1)
-    return directory / "out"
-
+from .conftest import ROOT, SCENARIOS, SMALL, data_files, write
 
 # --- experiment files ------------------------------------------------------------------------
 
@@ -290,7 +254,7 @@ def test_precision_adds_batches_until_the_interval_is_narrow(tmp_path):
 def _start_compare(config: Path, out: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "simulator", "compare", str(config), "--out", str(out),
-         "--workers", "1", "--no-progress"],
+         "--workers", "1", "--no-progress", "--no-plots"],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -315,7 +279,8 @@ def test_killed_midway_then_resumed_gives_identical_files(small_clean, tmp_path)
     process.wait(timeout=30)
     assert (out / "runs.jsonl").read_text().count("\n") < 8
     resumed = subprocess.run([sys.executable, "-m", "simulator", "compare", str(config),
-                              "--out", str(out), "--workers", "2", "--no-progress"],
+                              "--out", str(out), "--workers", "2", "--no-progress",
+                              "--no-plots"],
                              cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
     assert data_files(out) == data_files(small_clean)
@@ -334,5 +299,5 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(small_clean, tmp_path):
     assert process.returncode == 130
     assert "run the same command again to resume" in stderr and "Traceback" not in stderr
     assert not list(out.rglob("*.tmp"))
-    assert main(["compare", str(config), "--out", str(out), "--no-progress"]) == 0
+    assert main(["compare", str(config), "--out", str(out), "--no-progress", "--no-plots"]) == 0
     assert data_files(out) == data_files(small_clean)

@@ -1,0 +1,509 @@
+"""Benchmark of the experiment runner: throughput by executor, peak memory by replications.
+
+Run it from anywhere with the project's interpreter:
+
+    .venv/bin/python benchmarks/bench_experiments.py
+
+It prints a table and writes `benchmarks/results/experiments.json`. It only
+measures: nothing here is an assertion, and it exits 0 whenever every
+measurement could be taken (1 if one could not).
+
+1. Throughput. An experiment of `scenarios/baseline.yaml` with two variants
+   (the baseline and one override), `--replications` each, is run through
+   `simulator.runner.run_experiment` with 1 worker (no pool), 2 workers (local
+   process pool) and a Dask `LocalCluster` of 2 single-threaded worker
+   processes, each into a fresh directory, `--repeat` times; the best time of
+   each is reported. The `summary.csv` files of all of them must be
+   byte-identical (determinism across executors); the result is printed.
+
+2. Peak memory. `simulator compare --workers 2 --no-progress` (the real
+   command, run in-process by a small wrapper interpreter, one fresh wrapper per
+   measurement) on a short-horizon variant of the baseline world, with 100 and
+   with 1,000 replications per variant. Reported: the peak RSS of the command's
+   own process (`RUSAGE_SELF` of the wrapper), the largest peak RSS of any of
+   its worker processes (`RUSAGE_CHILDREN` of the wrapper), and the peak of the
+   summed RSS and PSS of the whole process tree, sampled by this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIO = ROOT / "scenarios" / "baseline.yaml"
+RESULTS = Path(__file__).resolve().parent / "results" / "experiments.json"
+
+SEED = 20260101
+THROUGHPUT_OVERRIDE = {"exercises.sea_breeze.every_days": 120}
+MEMORY_REPLICATIONS = (100, 1000)
+BUDGET_SECONDS = 330.0
+"""If the 1,000-replication runs would make the script end later, the horizon is shortened."""
+
+# Run by a fresh interpreter per memory measurement: the real command line, in-process,
+# then this process's own peak RSS and the largest peak RSS among its reaped children
+# (the pool's workers). Linux reports ru_maxrss in KiB, macOS in bytes.
+WRAPPER = """\
+import json, resource, sys, time
+started = time.perf_counter()
+from simulator.cli import main
+code = main(sys.argv[1:])
+elapsed = time.perf_counter() - started
+own = resource.getrusage(resource.RUSAGE_SELF)
+children = resource.getrusage(resource.RUSAGE_CHILDREN)
+scale = 1 if sys.platform == "darwin" else 1024
+print("BENCH_RUSAGE " + json.dumps({
+    "exit_code": code, "seconds": elapsed,
+    "self_maxrss_bytes": own.ru_maxrss * scale,
+    "children_maxrss_bytes": children.ru_maxrss * scale,
+    "self_cpu_seconds": own.ru_utime + own.ru_stime,
+    "children_cpu_seconds": children.ru_utime + children.ru_stime,
+}), flush=True)
+sys.exit(code)
+"""
+
+_STARTED = time.perf_counter()
+
+
+def say(message: str) -> None:
+    print(f"[{time.perf_counter() - _STARTED:6.1f}s] {message}", flush=True)
+
+
+def mib(size: float | None) -> str:
+    return "n/a" if size is None else f"{size / 2**20:.1f} MiB"
+
+
+# --- experiments ----------------------------------------------------------------------------
+
+
+def write_experiment(directory: Path, name: str, replications: int,
+                     variants: dict[str, dict[str, Any]]) -> Path:
+    """An experiment file on the baseline scenario (by absolute path) in `directory`."""
+    import yaml
+
+    path = directory / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "name": name,
+        "description": "written by benchmarks/bench_experiments.py",
+        "scenario": str(SCENARIO),
+        "replications": replications,
+        "seed": SEED,
+        "primary_metric": "mean_interop_ally_partner",
+        "baseline": "baseline",
+        "variants": variants,
+    }, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def cpu_seconds() -> tuple[float, float]:
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+def timed_run(plan, out: Path, **executor: Any) -> dict[str, Any]:
+    """One `run_experiment` into a fresh directory: wall time, and CPU where it is ours."""
+    from simulator.runner import run_experiment
+
+    own0, children0 = cpu_seconds()
+    started = time.perf_counter()
+    run_experiment(plan, out, progress=False, **executor)
+    seconds = time.perf_counter() - started
+    own1, children1 = cpu_seconds()
+    journal = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    failed = sum(1 for entry in journal if entry.get("error"))
+    return {"seconds": seconds, "runs": len(journal), "failed_runs": failed,
+            "runs_per_second": len(journal) / seconds,
+            "parent_cpu_seconds": own1 - own0,
+            # pool workers are reaped when the pool closes; Dask workers are not ours
+            "worker_cpu_seconds": (children1 - children0) if "scheduler" not in executor else None,
+            "mean_run_wall_seconds": sum(e.get("wall_seconds", 0.0) for e in journal)
+                                     / max(1, len(journal)),
+            "summary_sha256": sha256(out / "summary.csv"),
+            "comparison_sha256": sha256(out / "comparison.csv"),
+            # every file a run wrote, by its checksum in the journal
+            "run_files_sha256": hashlib.sha256(json.dumps(sorted(
+                [e["variant"], e["replication"], e.get("files", e.get("sha256"))]
+                for e in journal), sort_keys=True).encode()).hexdigest(),
+            "load_average_after": load()}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def throughput(workdir: Path, replications: int, repeat: int, dask: bool) -> dict[str, Any]:
+    from simulator.experiment import load_experiment
+
+    path = write_experiment(workdir, "bench_throughput", replications,
+                            {"baseline": {}, "more_sea_breeze": THROUGHPUT_OVERRIDE})
+    plan = load_experiment(path)
+    total = replications * len(plan.scenarios)
+    say(f"throughput: {total} runs ({replications} replications x {len(plan.scenarios)} "
+        f"variants) of {SCENARIO.name}, {plan.scenarios['baseline'].horizon_years:g} years "
+        f"each; best of {repeat}")
+
+    say("warm-up: 2 x 2 runs in this process (imports, caches)")
+    warm = write_experiment(workdir, "bench_warmup", 2,
+                            {"baseline": {}, "more_sea_breeze": THROUGHPUT_OVERRIDE})
+    timed_run(load_experiment(warm), workdir / "warmup", workers=1)
+
+    configurations: list[tuple[str, dict[str, Any]]] = [("1 worker", {"workers": 1}),
+                                                        ("2 workers", {"workers": 2})]
+    cluster = None
+    measured: dict[str, list[dict[str, Any]]] = {}
+    try:
+        if dask:
+            say("starting a Dask LocalCluster: 2 worker processes x 1 thread")
+            from dask.distributed import LocalCluster
+
+            started = time.perf_counter()
+            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                   dashboard_address=None, silence_logs=40)
+            cluster_start = time.perf_counter() - started
+            say(f"  cluster up in {cluster_start:.1f} s at {cluster.scheduler_address}")
+            configurations.append(("Dask LocalCluster 2x1",
+                                   {"scheduler": cluster.scheduler_address}))
+        for round_ in range(repeat):
+            for label, executor in configurations:
+                out = workdir / f"throughput-{label.replace(' ', '_')}-{round_}"
+                say(f"  {label}, round {round_ + 1}/{repeat} ...")
+                figures = timed_run(plan, out, **executor)
+                say(f"    {figures['runs']} runs in {figures['seconds']:.2f} s = "
+                    f"{figures['runs_per_second']:.2f} runs/s")
+                measured.setdefault(label, []).append(figures)
+    finally:
+        if cluster is not None:
+            cluster.close()
+
+    def best(label: str) -> dict[str, Any]:
+        return min(measured[label], key=lambda figures: figures["seconds"])
+
+    one, two = best("1 worker"), best("2 workers")
+    every = [figures for runs in measured.values() for figures in runs]
+    result: dict[str, Any] = {
+        "scenario": str(SCENARIO.relative_to(ROOT)),
+        "variants": {"baseline": {}, "more_sea_breeze": THROUGHPUT_OVERRIDE},
+        "replications_per_variant": replications,
+        "runs": total,
+        "repeat": repeat,
+        "runs_per_second_1_worker": one["runs_per_second"],
+        "runs_per_second_2_workers": two["runs_per_second"],
+        "speedup_2_over_1": two["runs_per_second"] / one["runs_per_second"],
+        "measurements": measured,
+        "summary_csv_identical": len({figures["summary_sha256"] for figures in every}) == 1,
+        "comparison_csv_identical": len({figures["comparison_sha256"] for figures in every}) == 1,
+        "run_files_identical": len({figures["run_files_sha256"] for figures in every}) == 1,
+    }
+    if dask:
+        dask_best = best("Dask LocalCluster 2x1")
+        result |= {"dask_cluster_start_seconds": cluster_start,
+                   "runs_per_second_dask_2_workers": dask_best["runs_per_second"],
+                   "dask_over_local_pool": dask_best["runs_per_second"]
+                                           / two["runs_per_second"]}
+    return result
+
+
+# --- peak memory ----------------------------------------------------------------------------
+
+
+class TreeSampler(threading.Thread):
+    """Samples the summed RSS (and PSS where readable) of a process and its descendants."""
+
+    def __init__(self, pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.pid, self.interval = pid, interval
+        self.peak_rss = 0
+        self.peak_pss: int | None = None
+        self.peak_processes = 0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        try:
+            import psutil
+        except ImportError:
+            return
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self.stopped.is_set():
+            try:
+                tree = [root] + root.children(recursive=True)
+            except psutil.Error:
+                break
+            rss, pss, readable = 0, 0, True
+            for process in tree:
+                try:
+                    rss += process.memory_info().rss
+                    if readable:
+                        pss += process.memory_full_info().pss
+                except (psutil.Error, AttributeError):
+                    readable = False
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_processes = max(self.peak_processes, len(tree))
+            if readable:
+                self.peak_pss = max(self.peak_pss or 0, pss)
+            self.stopped.wait(self.interval)
+
+
+def measure_compare(experiment: Path, out: Path, extra: list[str]) -> dict[str, Any]:
+    """`simulator compare --workers 2 --no-progress [extra]` in a fresh wrapper; its peaks."""
+    command = [sys.executable, "-c", WRAPPER, "compare", str(experiment), "--out", str(out),
+               "--workers", "2", "--no-progress", *extra]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=ROOT)
+    sampler = TreeSampler(process.pid)
+    sampler.start()
+    stdout, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    sampler.stopped.set()
+    sampler.join()
+    lines = [line for line in stdout.splitlines() if line.startswith("BENCH_RUSAGE ")]
+    if process.returncode != 0 or not lines:
+        raise RuntimeError(f"simulator compare failed (exit {process.returncode}):\n"
+                           f"{stdout[-2000:]}\n{stderr[-2000:]}")
+    usage = json.loads(lines[-1].removeprefix("BENCH_RUSAGE "))
+    return {"command": ["simulator", *command[3:]],
+            "wall_seconds": seconds, "command_seconds": usage["seconds"],
+            "parent_peak_rss_bytes": usage["self_maxrss_bytes"],
+            "largest_worker_peak_rss_bytes": usage["children_maxrss_bytes"],
+            "tree_peak_rss_sum_bytes": sampler.peak_rss or None,
+            "tree_peak_pss_sum_bytes": sampler.peak_pss,
+            "tree_peak_processes": sampler.peak_processes,
+            "parent_cpu_seconds": usage["self_cpu_seconds"],
+            "worker_cpu_seconds": usage["children_cpu_seconds"],
+            "load_average_after": load()}
+
+
+def compare_options() -> set[str]:
+    """The options `simulator compare` has in this checkout."""
+    from simulator.cli import build_parser
+
+    parser = build_parser()
+    commands = next(action for action in parser._actions
+                    if isinstance(action, argparse._SubParsersAction))
+    return {option for action in commands.choices["compare"]._actions
+            for option in action.option_strings}
+
+
+MEMORY_KEYS = (("parent (the command's process)", "parent_peak_rss_bytes"),
+               ("largest worker", "largest_worker_peak_rss_bytes"),
+               ("whole tree, RSS sum (sampled)", "tree_peak_rss_sum_bytes"),
+               ("whole tree, PSS sum (sampled)", "tree_peak_pss_sum_bytes"))
+
+
+def memory(workdir: Path, horizon: float, replications: tuple[int, int],
+           budget_seconds: float) -> dict[str, Any]:
+    small, large = replications
+    # the command as a user runs it; and, where it draws figures after the runs, without
+    # them, which leaves the runner's own memory
+    modes: dict[str, list[str]] = {"default": []}
+    if "--no-plots" in compare_options():
+        modes["--no-plots"] = ["--no-plots"]
+    say(f"peak memory: simulator compare --workers 2 --no-progress "
+        f"[{' | '.join(' '.join(extra) or '(default)' for extra in modes.values())}], "
+        f"{horizon:g}-year horizon, {small} vs {large} replications x 2 variants")
+    notes = []
+    while True:
+        variants = {"baseline": {"horizon_years": horizon},
+                    "more_sea_breeze": {"horizon_years": horizon, **THROUGHPUT_OVERRIDE}}
+        figures: dict[str, dict[int, dict[str, Any]]] = {mode: {} for mode in modes}
+        for count in (small, large):
+            if count == large:
+                # an upper bound: the fixed cost (imports, pool, figures) counted as per run
+                predicted = sum(figures[mode][small]["command_seconds"] for mode in modes
+                                ) * large / small
+                finish = time.perf_counter() - _STARTED + predicted
+                if finish > budget_seconds and horizon > 0.25:
+                    shorter = horizon / 2
+                    note = (f"{large} replications at {horizon:g} years predicted to take up to "
+                            f"{predicted:.0f} s (script would end after {finish:.0f} s > "
+                            f"{budget_seconds:.0f} s): horizon reduced to {shorter:g} years, "
+                            f"{small} replications measured again")
+                    say("  " + note)
+                    notes.append(note)
+                    horizon = shorter
+                    break
+                say(f"  {large} replications: at most about {predicted:.0f} s predicted")
+            path = write_experiment(workdir, f"bench_memory_{count}_{horizon:g}y", count,
+                                    variants)
+            for mode, extra in modes.items():
+                say(f"  {count} replications per variant ({2 * count} runs), {mode} ...")
+                out = workdir / f"memory-{count}-{horizon:g}y-{mode.strip('-')}"
+                got = figures[mode][count] = measure_compare(path, out, extra)
+                say(f"    {got['command_seconds']:.1f} s; parent "
+                    f"{mib(got['parent_peak_rss_bytes'])}, largest worker "
+                    f"{mib(got['largest_worker_peak_rss_bytes'])}, tree RSS sum "
+                    f"{mib(got['tree_peak_rss_sum_bytes'])}, tree PSS sum "
+                    f"{mib(got['tree_peak_pss_sum_bytes'])}")
+        else:
+            break
+
+    def ratios(mode: str) -> dict[str, float | None]:
+        found = {}
+        for _, key in MEMORY_KEYS:
+            a, b = figures[mode][small][key], figures[mode][large][key]
+            found[key] = b / a if a and b else None
+        return found
+
+    return {"scenario": str(SCENARIO.relative_to(ROOT)), "horizon_years": horizon,
+            "workers": 2, "variants": 2, "notes": notes,
+            "replications_per_variant": {"small": small, "large": large},
+            "modes": {mode: {"extra_options": extra,
+                             "measurements": {str(k): v for k, v in figures[mode].items()},
+                             "ratios_large_over_small": ratios(mode)}
+                      for mode, extra in modes.items()},
+            "target_ratio": 1.2}
+
+
+# --- report ---------------------------------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "processor": platform.processor() or None,
+    }
+    try:
+        import psutil
+
+        info["memory_bytes"] = psutil.virtual_memory().total
+    except ImportError:
+        pass
+    try:
+        info["git_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, text=True,
+                                            capture_output=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        info["git_commit"] = None
+    try:
+        from simulator.outputs import versions
+
+        info["versions"] = versions()
+    except ImportError:
+        pass
+    return info
+
+
+def load() -> list[float] | None:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def table(report: dict[str, Any]) -> str:
+    rows: list[tuple[str, str]] = []
+    t = report.get("throughput")
+    if t:
+        rows += [
+            (f"throughput: {t['runs']} runs of {t['scenario']} (best of {t['repeat']})", ""),
+            ("  1 worker (in process)", f"{t['runs_per_second_1_worker']:.2f} runs/s"),
+            ("  2 workers (local pool)", f"{t['runs_per_second_2_workers']:.2f} runs/s"),
+            ("  speed-up 2 over 1", f"{t['speedup_2_over_1']:.2f}x"),
+        ]
+        if "runs_per_second_dask_2_workers" in t:
+            rows += [("  Dask LocalCluster 2x1", f"{t['runs_per_second_dask_2_workers']:.2f} "
+                                                 "runs/s"),
+                     ("  Dask / local pool", f"{t['dask_over_local_pool']:.2f}x")]
+        rows += [("  summary.csv byte-identical across executors",
+                  "yes" if t["summary_csv_identical"] else "NO"),
+                 ("  comparison.csv and every run's files identical too",
+                  "yes" if t["comparison_csv_identical"] and t["run_files_identical"]
+                  else "NO")]
+    m = report.get("memory")
+    if m:
+        small, large = (m["replications_per_variant"][k] for k in ("small", "large"))
+        for mode, found in m["modes"].items():
+            a, b = (found["measurements"][str(k)] for k in (small, large))
+            options = " ".join(["--workers 2 --no-progress", *found["extra_options"]])
+            rows.append((f"peak memory: simulator compare {options}, "
+                         f"{m['horizon_years']:g}-year horizon",
+                         f"{small} reps | {large} reps | ratio"))
+            for label, key in MEMORY_KEYS:
+                r = found["ratios_large_over_small"][key]
+                rows.append((f"  {label}", f"{mib(a[key])} | {mib(b[key])} | "
+                                           + ("n/a" if r is None else f"{r:.2f}")))
+            rows.append(("  time of the command", f"{a['command_seconds']:.1f} s | "
+                                                  f"{b['command_seconds']:.1f} s |"))
+        rows.append(("  target ratio", f"<= {m['target_ratio']}"))
+        rows += [(f"  note: {note}", "") for note in m["notes"]]
+    rows.append(("total time of this script", f"{report['total_seconds']:.0f} s"))
+    width = max(len(label) for label, _ in rows) + 2
+    return "\n".join(f"{label:<{width}}{value}".rstrip() for label, value in rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--replications", type=int, default=40,
+                        help="throughput: replications per variant (default 40)")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="throughput: rounds per executor, best reported (default 3)")
+    parser.add_argument("--horizon", type=float, default=2.0,
+                        help="peak memory: horizon in years (default 2; halved if too slow)")
+    parser.add_argument("--memory-replications", type=int, nargs=2, metavar=("FEW", "MANY"),
+                        default=list(MEMORY_REPLICATIONS),
+                        help="peak memory: the two replication counts per variant "
+                             "(default 100 1000)")
+    parser.add_argument("--budget", type=float, default=BUDGET_SECONDS,
+                        help="seconds the whole script should take at most; the memory runs' "
+                             f"horizon is halved to stay within it (default {BUDGET_SECONDS:g})")
+    parser.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
+    parser.add_argument("--skip", choices=["throughput", "memory"], action="append",
+                        default=[], help="skip a part (repeatable)")
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help=f"results file (default {RESULTS.relative_to(ROOT)})")
+    arguments = parser.parse_args(argv)
+
+    report: dict[str, Any] = {"benchmark": "experiments",
+                              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                              "machine": machine(), "load_average_before": load()}
+    info = report["machine"]
+    say(f"{info['cpu_count']} CPUs, Python {info['python']}, {info['platform']}; "
+        f"load average {report['load_average_before']}")
+    status = 0
+    with tempfile.TemporaryDirectory(prefix="bench-experiments-") as temporary:
+        workdir = Path(temporary)
+        for part, measure in (("throughput", lambda: throughput(
+                                  workdir, arguments.replications, arguments.repeat,
+                                  not arguments.no_dask)),
+                              ("memory", lambda: memory(
+                                  workdir, arguments.horizon,
+                                  tuple(arguments.memory_replications),
+                                  arguments.budget))):
+            if part in arguments.skip:
+                continue
+            try:
+                report[part] = measure()
+            except Exception as error:  # report what could be measured, then fail
+                say(f"{part}: could not be measured: {type(error).__name__}: {error}")
+                report[f"{part}_error"] = f"{type(error).__name__}: {error}"
+                status = 1
+    report["load_average_after"] = load()
+    report["total_seconds"] = time.perf_counter() - _STARTED
+    arguments.out.parent.mkdir(parents=True, exist_ok=True)
+    arguments.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    print()
+    print(table(report))
+    print(f"\nwritten to {arguments.out}")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
