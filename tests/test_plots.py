@@ -1,0 +1,219 @@
+"""Figures and the report, checked on the matplotlib objects and the HTML, not on file existence."""
+
+from __future__ import annotations
+
+import base64
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import PolyCollection
+from matplotlib.container import ErrorbarContainer
+from matplotlib.figure import Figure
+
+from simulator import plots
+from simulator.cli import main
+from simulator.plot_data import load_results
+from simulator.report import render, write_report
+
+from .conftest import SCENARIOS
+
+
+@pytest.fixture(scope="module")
+def experiment(small_clean):
+    return load_results(small_clean)
+
+
+@pytest.fixture(scope="module")
+def single_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("single") / "run"
+    assert main(["run", str(SCENARIOS / "baseline.yaml"), "--out", str(out), "--trace",
+                 "--no-plots", "--set", "horizon_years=4"]) == 0
+    return out
+
+
+def test_fan_chart_draws_median_and_bands_per_variant(experiment):
+    figure = plots.fan_chart(experiment, "interop_ally_partner")
+    ax = figure.axes[0]
+    # per variant: the median, and the two edges of the 90% band
+    assert len(ax.lines) == 3 * len(experiment.variants)
+    assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[:2] == ["baseline", "more_exercises"]
+    assert "50% of 4 replications" in legend and "90% of replications" in legend
+    assert ax.get_xlabel() == "time (years)" and ax.get_ylabel() == "index (0-1)"
+    assert ax.get_title() == "Interoperability, ally-partner"
+    # the median line is the median over replications, computed independently
+    series = pd.concat(pd.read_parquet(path) for path in
+                       sorted((experiment.directory / "series" / "variant=baseline")
+                              .glob("*.parquet")))
+    expected = series.groupby("time_days")["interop_ally_partner"].median().to_numpy()
+    medians = [line for line in ax.lines if line.get_label() == "baseline"][0]
+    assert np.allclose(medians.get_ydata(), expected, rtol=0, atol=1e-12)
+    low, high = ax.get_ylim()
+    assert 0 <= low and high <= 1
+
+
+def test_fan_chart_draws_into_a_given_axes(experiment):
+    figure = Figure()
+    ax = figure.add_subplot()
+    assert plots.fan_chart(experiment, "bias_incidents", ax=ax) is figure
+    assert ax.get_ylabel() == "incidents"
+
+
+def test_forest_plot_has_one_interval_per_variant_and_kpi(experiment):
+    figure = plots.forest_plot(experiment)
+    kpis = plots.informative_kpis(experiment)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == len(kpis)
+    comparison = experiment.comparison.set_index(["kpi", "variant"])
+    for ax, kpi in zip(visible, kpis):
+        bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+        assert len(bars) == 1  # one variant besides the baseline
+        zero = [line for line in ax.lines if list(line.get_xdata()) == [0, 0]]
+        assert zero, "the zero line is drawn"
+        marker = [line for line in ax.lines if line.get_marker() == "o"][0]
+        significant = comparison.loc[(kpi, "more_exercises"), "significant"]
+        assert (marker.get_markerfacecolor() != "white") == bool(significant)
+        assert marker.get_xdata()[0] == pytest.approx(
+            comparison.loc[(kpi, "more_exercises"), "difference"])
+
+
+def test_heatmaps_group_allies_then_partners(experiment):
+    figure = plots.heatmaps(experiment)
+    trust_ax, interop_ax = figure.axes[:2]
+    roles = experiment.roles()
+    labels = [t.get_text() for t in trust_ax.get_yticklabels()]
+    assert len(labels) == len(roles) == 20
+    assert [roles[name] for name in labels] == sorted(roles.values())  # 'ally' < 'partner'
+    trust = trust_ax.images[0].get_array()
+    assert trust.shape == (20, 20) and np.all(np.ma.getmaskarray(trust).diagonal()
+                                              | np.isnan(np.ma.getdata(trust).diagonal()))
+    final = experiment.final()
+    expected = final[(final.nation == labels[0]) & (final.other == labels[1])]["trust"].mean()
+    assert np.ma.getdata(trust)[0, 1] == pytest.approx(expected)
+    colourbar = figure.axes[-1]
+    assert [t.get_text() for t in colourbar.get_yticklabels()] == [
+        "0 not interoperable", "1 deconflicted", "2 compatible", "3 integrated"]
+
+
+def test_sharing_network_draws_every_pair_that_shares(experiment):
+    figure = plots.sharing_network(experiment)
+    ax = figure.axes[0]
+    nodes = ax.collections[0]
+    assert len(nodes.get_offsets()) == 20
+    final = experiment.final()
+    threshold = experiment.scenario()["parameters"]["sharing"]["share_threshold"]
+    both = final.merge(final, left_on=["replication", "nation", "other"],
+                       right_on=["replication", "other", "nation"], suffixes=("", "_back"))
+    shares = both[np.minimum(both.trust, both.trust_back) >= threshold]
+    pairs = {tuple(sorted(pair)) for pair in zip(shares.nation, shares.other)}
+    assert len(ax.lines) == len(pairs)
+
+
+def test_timeline_shows_the_trace(single_run):
+    results = load_results(single_run)
+    figure = plots.timeline(results)
+    ax = figure.axes[0]
+    events = [json.loads(line) for line in (single_run / "trace.jsonl").open()]
+    entities = {e["entity"] for e in events if e["kind"] in ("exercise_end", "module_end")}
+    assert len(ax.collections) >= len(entities)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert set(entities) <= set(labels)
+    assert labels[0].startswith("exercises.")
+    escalations = sum(e["kind"] == "escalation" for e in events)
+    dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+    assert len(dashed) == escalations
+    assert ax.get_xlabel() == "time (years)"
+
+
+def test_kpi_distributions_have_a_box_per_variant(experiment):
+    figure = plots.kpi_distributions(experiment)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    for ax in visible:
+        assert [t.get_text() for t in ax.get_yticklabels()] == experiment.variants
+        assert len(ax.patches) == len(experiment.variants)
+
+
+def test_draw_all_writes_every_figure_in_each_format(small_clean, tmp_path):
+    import shutil
+
+    target = tmp_path / "copy"
+    shutil.copytree(small_clean, target)
+    written = plots.draw_all(target, ("png", "svg"))
+    specs = plots.figures(load_results(target))
+    assert len(written) == 2 * len(specs)
+    for path in written:
+        head = path.read_bytes()[:200]
+        assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<svg" in head or (
+            b"<?xml" in head)
+
+
+def test_single_run_figures(single_run):
+    results = load_results(single_run)
+    names = [spec.name for spec in plots.figures(results)]
+    assert names == ["metrics", "heatmaps", "sharing_network", "timeline"]
+    figure = plots.metrics_over_time(results)
+    assert len(figure.axes) == 6
+    assert all(ax.get_xlabel() == "time (years)" for ax in figure.axes)
+
+
+class _Page(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.links, self.text = [], [], []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "img":
+            self.images.append(attrs)
+        for key in ("href", "src"):
+            if key in attrs:
+                self.links.append(attrs[key])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_embeds_every_figure_and_the_comparison(small_clean, tmp_path):
+    import shutil
+
+    target = tmp_path / "report"
+    shutil.copytree(small_clean, target)
+    path = write_report(target)
+    page = _Page()
+    page.feed(path.read_text())
+    results = load_results(target)
+    assert len(page.images) == len(plots.figures(results))
+    for image in page.images:
+        assert image["src"].startswith("data:image/png;base64,")
+        assert base64.b64decode(image["src"].split(",", 1)[1])[:4] == b"\x89PNG"
+    assert not [link for link in page.links if link.startswith(("http:", "https:", "//"))]
+    text = " ".join(page.text)
+    comparison = results.comparison.set_index(["kpi", "variant"])
+    difference = comparison.loc[("mean_interop_ally_partner", "more_exercises"), "difference"]
+    assert f"{difference:+.4g}" in text
+    assert "more_exercises" in text and "exercises.sea_breeze.every_days" in text
+    assert "common random numbers" in text and "Holm" in text
+    assert str(results.manifest["seed"]) in text and results.manifest["identity"] in text
+
+
+def test_report_and_plot_commands(single_run, tmp_path, capsys):
+    assert main(["report", str(single_run)]) == 0
+    html = (single_run / "report.html").read_text()
+    assert html.count("<img") == 4 and "Scenario <b>baseline</b>" in html
+    assert main(["plot", str(single_run), "--format", "svg"]) == 0
+    assert sorted(p.name for p in (single_run / "plots").glob("*.svg")) == [
+        "heatmaps.svg", "metrics.svg", "sharing_network.svg", "timeline.svg"]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["report", str(empty)]) == 2
+    assert "not a results directory" in capsys.readouterr().err
+
+
+def test_render_names_the_single_run(single_run):
+    html = render(load_results(single_run))
+    assert "A single run, seed 0" in html
