@@ -7,7 +7,7 @@ single run's variant is its scenario's name), so each figure has one code path.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,10 +21,18 @@ from simulator.outputs import MANIFEST
 
 @dataclass
 class Results:
-    """What the figures need from a results directory, read lazily."""
+    """What the figures need from a results directory, read lazily and read once.
+
+    An experiment keeps one file per run, so reading is the slow part of
+    drawing thousands of replications: the series are read in one pass for all
+    the columns asked for so far (`series(..)` after `keep(..)`), and each
+    variant's end-of-run matrices once.
+    """
 
     directory: Path
     manifest: dict[str, Any]
+    _series: pd.DataFrame | None = field(default=None, repr=False)
+    _finals: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:
@@ -57,14 +65,17 @@ class Results:
 
     def series(self, columns: list[str]) -> pd.DataFrame:
         """The sampled series of every run: variant, replication, year and `columns`."""
-        wanted = ["replication", "year", *columns]
-        if self.kind == "run":
-            frame = pd.read_parquet(self.directory / "series.parquet", columns=wanted)
-            frame.insert(0, "variant", self.variants[0])
-            return frame
-        frame = pd.read_parquet(self.directory / "series", columns=["variant", *wanted])
-        frame["variant"] = frame["variant"].astype(str)
-        return frame
+        keys = ["variant", "replication", "year"]
+        cached = [] if self._series is None else list(self._series.columns)
+        if not set(columns) <= set(cached):
+            wanted = list(dict.fromkeys([*keys[1:], *cached[3:], *columns]))
+            if self.kind == "run":
+                frame = pd.read_parquet(self.directory / "series.parquet", columns=wanted)
+                frame.insert(0, "variant", self.variants[0])
+            else:
+                frame = pd.read_parquet(self.directory / "series", columns=["variant", *wanted])
+            self._series = frame
+        return self._series[[*keys, *columns]]
 
     def regions(self) -> pd.DataFrame:
         """Per region and sample: tension and early warning (single runs only)."""
@@ -73,14 +84,14 @@ class Results:
     def final(self, variant: str | None = None) -> pd.DataFrame:
         """End-of-run trust and interoperability of every ordered pair, every replication."""
         variant = variant or self.baseline
+        if variant not in self._finals:
+            self._finals[variant] = self._read_final(variant)
+        return self._finals[variant]
+
+    def _read_final(self, variant: str) -> pd.DataFrame:
         if self.kind == "run":
-            frame = pd.read_parquet(self.directory / "final.parquet")
-            frame.insert(0, "replication", 0)
-            return frame
-        files = sorted((self.directory / "final" / f"variant={variant}").glob("*.parquet"))
-        frames = [pd.read_parquet(path).assign(replication=int(path.stem.split("-")[1]))
-                  for path in files]
-        return pd.concat(frames, ignore_index=True)
+            return pd.read_parquet(self.directory / "final.parquet")
+        return pd.read_parquet(self.directory / "final" / f"variant={variant}")
 
     def trace(self, variant: str | None = None) -> list[dict[str, Any]]:
         """The event trace of one replication of `variant` (empty if none was kept)."""
@@ -136,8 +147,10 @@ def quantile_bands(frame: pd.DataFrame, metric: str,
     Every replication of a variant samples the same times, so the rows reshape
     into a replication x time block and the quantiles are one numpy call.
     """
-    ordered = frame.sort_values(["replication", "year"], kind="stable")
-    replications = ordered["replication"].nunique()
+    replication = frame["replication"].to_numpy()
+    ordered = frame if np.all(replication[1:] >= replication[:-1]) else frame.sort_values(
+        ["replication", "year"], kind="stable")  # files are read in replication order
+    replications = len(np.unique(replication))
     values = ordered[metric].to_numpy().reshape(replications, -1)
     years = ordered["year"].to_numpy()[: values.shape[1]]
     return years, np.quantile(values, levels, axis=0)

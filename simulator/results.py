@@ -138,6 +138,7 @@ class RunResult:
         keep = (i != j).ravel()
         ids = np.array(out.nation_ids)
         return pd.DataFrame({
+            "replication": out.replication,
             "nation": ids[i.ravel()[keep]],
             "other": ids[j.ravel()[keep]],
             "trust": out.trust.ravel()[keep],
