@@ -4,9 +4,10 @@ Run it from anywhere with the project's interpreter:
 
     .venv/bin/python benchmarks/bench_experiments.py
 
-It prints a table and writes `benchmarks/results/experiments.json`. It only
-measures: nothing here is an assertion, and it exits 0 whenever every
-measurement could be taken (1 if one could not).
+It prints progress lines and a table, and writes
+`benchmarks/results/experiments.json`. It only measures: nothing here is an
+assertion, and it exits 0 whenever every measurement could be taken (1 if one
+could not; what was measured is still written).
 
 1. Throughput. An experiment of `scenarios/baseline.yaml` with two variants
    (the baseline and one override), `--replications` each, is run through
@@ -22,7 +23,11 @@ measurement could be taken (1 if one could not).
    with 1,000 replications per variant. Reported: the peak RSS of the command's
    own process (`RUSAGE_SELF` of the wrapper), the largest peak RSS of any of
    its worker processes (`RUSAGE_CHILDREN` of the wrapper), and the peak of the
-   summed RSS and PSS of the whole process tree, sampled by this script.
+   summed RSS and PSS of the whole process tree, sampled by this script every
+   50 ms. Where the command draws figures after the runs, it is measured once
+   as a user runs it and once with `--no-plots`, which leaves the runner alone.
+   If the 1,000-replication runs would end the script after `--budget`
+   seconds, the horizon is halved (and the output says so).
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ RESULTS = Path(__file__).resolve().parent / "results" / "experiments.json"
 SEED = 20260101
 THROUGHPUT_OVERRIDE = {"exercises.sea_breeze.every_days": 120}
 MEMORY_REPLICATIONS = (100, 1000)
-BUDGET_SECONDS = 330.0
+BUDGET_SECONDS = 360.0
 """If the 1,000-replication runs would make the script end later, the horizon is shortened."""
 
 # Run by a fresh interpreter per memory measurement: the real command line, in-process,
@@ -264,13 +269,14 @@ def measure_compare(experiment: Path, out: Path, extra: list[str]) -> dict[str, 
     """`simulator compare --workers 2 --no-progress [extra]` in a fresh wrapper; its peaks."""
     command = [sys.executable, "-c", WRAPPER, "compare", str(experiment), "--out", str(out),
                "--workers", "2", "--no-progress", *extra]
-    started = time.perf_counter()
+    started, clock = time.perf_counter(), time.time()
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, cwd=ROOT)
     sampler = TreeSampler(process.pid)
     sampler.start()
     stdout, stderr = process.communicate()
     seconds = time.perf_counter() - started
+    ended = time.time()
     sampler.stopped.set()
     sampler.join()
     lines = [line for line in stdout.splitlines() if line.startswith("BENCH_RUSAGE ")]
@@ -278,8 +284,17 @@ def measure_compare(experiment: Path, out: Path, extra: list[str]) -> dict[str, 
         raise RuntimeError(f"simulator compare failed (exit {process.returncode}):\n"
                            f"{stdout[-2000:]}\n{stderr[-2000:]}")
     usage = json.loads(lines[-1].removeprefix("BENCH_RUSAGE "))
+    # the phases, from when each run's series file was written: start-up (imports, pool),
+    # the runs, and what follows the last run (summary, comparison, figures, printing)
+    written = sorted(path.stat().st_mtime for path in (out / "series").rglob("*.parquet"))
+    phases = {}
+    if len(written) >= 2:
+        phases = {"startup_seconds": written[0] - clock,
+                  "runs_seconds": written[-1] - written[0],
+                  "seconds_per_run": (written[-1] - written[0]) / (len(written) - 1),
+                  "after_last_run_seconds": ended - written[-1]}
     return {"command": ["simulator", *command[3:]],
-            "wall_seconds": seconds, "command_seconds": usage["seconds"],
+            "wall_seconds": seconds, "command_seconds": usage["seconds"], "phases": phases,
             "parent_peak_rss_bytes": usage["self_maxrss_bytes"],
             "largest_worker_peak_rss_bytes": usage["children_maxrss_bytes"],
             "tree_peak_rss_sum_bytes": sampler.peak_rss or None,
@@ -307,6 +322,18 @@ MEMORY_KEYS = (("parent (the command's process)", "parent_peak_rss_bytes"),
                ("whole tree, PSS sum (sampled)", "tree_peak_pss_sum_bytes"))
 
 
+def predict(measured: dict[str, Any], small: int, large: int) -> float:
+    """Seconds the command would take with `large` replications: the runs at the measured
+    pace, and what follows them (which may read every run's files back) growing by at most
+    as much per run as a run took."""
+    phases = measured["phases"]
+    if not phases:
+        return measured["command_seconds"] * large / small
+    per_run = phases["seconds_per_run"]
+    return (phases["startup_seconds"] + per_run * 2 * large
+            + phases["after_last_run_seconds"] + per_run * 2 * (large - small))
+
+
 def memory(workdir: Path, horizon: float, replications: tuple[int, int],
            budget_seconds: float) -> dict[str, Any]:
     small, large = replications
@@ -325,11 +352,9 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
         figures: dict[str, dict[int, dict[str, Any]]] = {mode: {} for mode in modes}
         for count in (small, large):
             if count == large:
-                # an upper bound: the fixed cost (imports, pool, figures) counted as per run
-                predicted = sum(figures[mode][small]["command_seconds"] for mode in modes
-                                ) * large / small
+                predicted = sum(predict(figures[mode][small], small, large) for mode in modes)
                 finish = time.perf_counter() - _STARTED + predicted
-                if finish > budget_seconds and horizon > 0.25:
+                if finish > budget_seconds and horizon > 0.5:
                     shorter = horizon / 2
                     note = (f"{large} replications at {horizon:g} years predicted to take up to "
                             f"{predicted:.0f} s (script would end after {finish:.0f} s > "
@@ -340,11 +365,11 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
                     horizon = shorter
                     break
                 say(f"  {large} replications: at most about {predicted:.0f} s predicted")
-            path = write_experiment(workdir, f"bench_memory_{count}_{horizon:g}y", count,
-                                    variants)
+            tag = f"{horizon:g}y".replace(".", "p")
+            path = write_experiment(workdir, f"bench_memory_{count}_{tag}", count, variants)
             for mode, extra in modes.items():
                 say(f"  {count} replications per variant ({2 * count} runs), {mode} ...")
-                out = workdir / f"memory-{count}-{horizon:g}y-{mode.strip('-')}"
+                out = workdir / f"memory-{count}-{tag}-{mode.strip('-')}"
                 got = figures[mode][count] = measure_compare(path, out, extra)
                 say(f"    {got['command_seconds']:.1f} s; parent "
                     f"{mib(got['parent_peak_rss_bytes'])}, largest worker "
@@ -390,11 +415,7 @@ def machine() -> dict[str, Any]:
         info["memory_bytes"] = psutil.virtual_memory().total
     except ImportError:
         pass
-    try:
-        info["git_commit"] = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, text=True,
-                                            capture_output=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        info["git_commit"] = None
+    info |= checkout()
     try:
         from simulator.outputs import versions
 
@@ -402,6 +423,20 @@ def machine() -> dict[str, Any]:
     except ImportError:
         pass
     return info
+
+
+def checkout() -> dict[str, Any]:
+    """The commit measured, and whether the package's sources differ from it."""
+    def git(*arguments: str) -> str | None:
+        try:
+            return subprocess.run(["git", *arguments], cwd=ROOT, text=True,
+                                  capture_output=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    status = git("status", "--porcelain", "--", "simulator", "pyproject.toml")
+    return {"git_commit": git("rev-parse", "HEAD"),
+            "simulator_sources_modified": None if status is None else bool(status)}
 
 
 def load() -> list[float] | None:
@@ -443,18 +478,19 @@ def table(report: dict[str, Any]) -> str:
             rows.append(("  time of the command", f"{a['command_seconds']:.1f} s | "
                                                   f"{b['command_seconds']:.1f} s |"))
         rows.append(("  target ratio", f"<= {m['target_ratio']}"))
-        rows += [(f"  note: {note}", "") for note in m["notes"]]
     rows.append(("total time of this script", f"{report['total_seconds']:.0f} s"))
     width = max(len(label) for label, _ in rows) + 2
-    return "\n".join(f"{label:<{width}}{value}".rstrip() for label, value in rows)
+    lines = [f"{label:<{width}}{value}".rstrip() for label, value in rows]
+    lines += [f"note: {note}" for note in (m or {}).get("notes", [])]
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--replications", type=int, default=40,
                         help="throughput: replications per variant (default 40)")
-    parser.add_argument("--repeat", type=int, default=3,
-                        help="throughput: rounds per executor, best reported (default 3)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="throughput: rounds per executor, best reported (default 2)")
     parser.add_argument("--horizon", type=float, default=2.0,
                         help="peak memory: horizon in years (default 2; halved if too slow)")
     parser.add_argument("--memory-replications", type=int, nargs=2, metavar=("FEW", "MANY"),
@@ -496,6 +532,10 @@ def main(argv: list[str] | None = None) -> int:
                 report[f"{part}_error"] = f"{type(error).__name__}: {error}"
                 status = 1
     report["load_average_after"] = load()
+    report["checkout_after"] = checkout()
+    if report["checkout_after"] != {key: info.get(key) for key in report["checkout_after"]}:
+        say("warning: the checkout changed while this script ran (commit or sources of "
+            "simulator/); figures may mix versions")
     report["total_seconds"] = time.perf_counter() - _STARTED
     arguments.out.parent.mkdir(parents=True, exist_ok=True)
     arguments.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
