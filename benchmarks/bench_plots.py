@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import sys
 import tempfile
 import time
@@ -41,15 +40,10 @@ def enlarge(directory: Path) -> None:
     for folder in ("series", "final"):
         for variant_dir in sorted((directory / folder).iterdir()):
             sources = sorted(variant_dir.glob("rep-*.parquet"))
+            originals = [pd.read_parquet(path) for path in sources]
             for replication in range(REAL, TARGET):
-                frame = pd.read_parquet(sources[replication % REAL]) if folder == "series" \
-                    else None
-                target = variant_dir / f"rep-{replication:05d}.parquet"
-                if frame is not None:
-                    frame["replication"] = replication
-                    frame.to_parquet(target, index=False)
-                else:
-                    shutil.copyfile(sources[replication % REAL], target)
+                frame = originals[replication % REAL].assign(replication=replication)
+                frame.to_parquet(variant_dir / f"rep-{replication:05d}.parquet", index=False)
     for variant, rows_of in summary.groupby("variant", sort=False):
         for replication in range(TARGET):
             row = rows_of.iloc[replication % REAL].copy()

@@ -1,7 +1,10 @@
 """A results directory (of `simulator run` or `simulator compare`) read back for figures.
 
-Both kinds are read into one shape: every table has a `variant` column (a
-single run's variant is its scenario's name), so each figure has one code path.
+An experiment keeps one file per run. Figures need summaries over runs
+(quantile bands over time, mean end-of-run matrices), so the files are read
+one at a time, one variant at a time, and reduced as they are read: memory
+holds one variant's block of the few metrics drawn, never every run's table,
+and each file is opened once however many figures use it.
 """
 
 from __future__ import annotations
@@ -14,25 +17,50 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
+from simulator.dynamics import sharing
 from simulator.errors import UserError
 from simulator.outputs import MANIFEST
+
+LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+"""Quantiles of the fan charts: the 90% band, the 50% band and the median."""
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Quantiles over replications of one metric at each sample time."""
+
+    years: np.ndarray
+    quantiles: np.ndarray
+    """One row per level of `LEVELS`, one column per sample time."""
+    replications: int
+
+
+@dataclass(frozen=True)
+class EndState:
+    """End-of-run relations of one variant, over its replications."""
+
+    order: list[str]
+    """Nations, allies first, then partners, each in scenario order."""
+    allies: int
+    trust: np.ndarray
+    """Mean trust of row nation in column nation (diagonal NaN)."""
+    interoperability: np.ndarray
+    """Mean interoperability over domains (diagonal NaN)."""
+    sharing: np.ndarray
+    """Share of replications in which the pair shares information (symmetric)."""
+    replications: int
 
 
 @dataclass
 class Results:
-    """What the figures need from a results directory, read lazily and read once.
-
-    An experiment keeps one file per run, so reading is the slow part of
-    drawing thousands of replications: the series are read in one pass for all
-    the columns asked for so far (`series(..)` after `keep(..)`), and each
-    variant's end-of-run matrices once.
-    """
+    """What the figures need from a results directory, read lazily and reduced as read."""
 
     directory: Path
     manifest: dict[str, Any]
-    _series: pd.DataFrame | None = field(default=None, repr=False)
-    _finals: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+    _bands: dict[str, dict[str, Bands]] = field(default_factory=dict, repr=False)
+    _ends: dict[str, EndState] = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:
@@ -64,34 +92,27 @@ class Results:
         return {nation["id"]: nation["role"] for nation in self.scenario(variant)["nations"]}
 
     def series(self, columns: list[str]) -> pd.DataFrame:
-        """The sampled series of every run: variant, replication, year and `columns`."""
-        keys = ["variant", "replication", "year"]
-        cached = [] if self._series is None else list(self._series.columns)
-        if not set(columns) <= set(cached):
-            wanted = list(dict.fromkeys([*keys[1:], *cached[3:], *columns]))
-            if self.kind == "run":
-                frame = pd.read_parquet(self.directory / "series.parquet", columns=wanted)
-                frame.insert(0, "variant", self.variants[0])
-            else:
-                frame = pd.read_parquet(self.directory / "series", columns=["variant", *wanted])
-            self._series = frame
-        return self._series[[*keys, *columns]]
+        """A single run's sampled series: year and `columns`."""
+        return pd.read_parquet(self.directory / "series.parquet", columns=["year", *columns])
 
     def regions(self) -> pd.DataFrame:
-        """Per region and sample: tension and early warning (single runs only)."""
+        """Per region and sample of a single run: tension and early warning."""
         return pd.read_parquet(self.directory / "regions.parquet")
 
-    def final(self, variant: str | None = None) -> pd.DataFrame:
-        """End-of-run trust and interoperability of every ordered pair, every replication."""
-        variant = variant or self.baseline
-        if variant not in self._finals:
-            self._finals[variant] = self._read_final(variant)
-        return self._finals[variant]
+    def bands(self, variant: str, metrics: list[str]) -> dict[str, Bands]:
+        """Quantile bands of `metrics` over the variant's replications (read once, then kept)."""
+        kept = self._bands.setdefault(variant, {})
+        missing = [metric for metric in metrics if metric not in kept]
+        if missing:
+            kept.update(self._read_bands(variant, missing))
+        return {metric: kept[metric] for metric in metrics}
 
-    def _read_final(self, variant: str) -> pd.DataFrame:
-        if self.kind == "run":
-            return pd.read_parquet(self.directory / "final.parquet")
-        return pd.read_parquet(self.directory / "final" / f"variant={variant}")
+    def end_state(self, variant: str | None = None) -> EndState:
+        """Mean end-of-run trust, interoperability and sharing of the variant's runs."""
+        variant = variant or self.baseline
+        if variant not in self._ends:
+            self._ends[variant] = self._read_end_state(variant)
+        return self._ends[variant]
 
     def trace(self, variant: str | None = None) -> list[dict[str, Any]]:
         """The event trace of one replication of `variant` (empty if none was kept)."""
@@ -118,6 +139,58 @@ class Results:
             return None
         return pd.read_csv(self.directory / "comparison.csv")
 
+    # --- reading run files -----------------------------------------------------------------
+
+    def _files(self, table: str, variant: str) -> list[Path]:
+        """A variant's run files of one table, in replication order."""
+        if self.kind == "run":
+            return [self.directory / f"{table}.parquet"]
+        return sorted((self.directory / table / f"variant={variant}").glob("rep-*.parquet"))
+
+    def _read_bands(self, variant: str, metrics: list[str]) -> dict[str, Bands]:
+        files = self._files("series", variant)
+        block: np.ndarray | None = None
+        years = np.empty(0)
+        for k, path in enumerate(files):
+            table = pq.ParquetFile(path).read(columns=["year", *metrics])
+            values = np.column_stack([table.column(m).to_numpy() for m in metrics])
+            if block is None:
+                block = np.empty((len(files), *values.shape))
+                years = table.column("year").to_numpy()
+            block[k] = values
+        if block is None:
+            raise UserError(f"{self.directory}: no runs of variant {variant!r}")
+        quantiles = np.quantile(block, LEVELS, axis=0)  # level x time x metric
+        return {metric: Bands(years, quantiles[:, :, m], len(files))
+                for m, metric in enumerate(metrics)}
+
+    def _read_end_state(self, variant: str) -> EndState:
+        roles = self.roles(variant)
+        order = ([n for n, r in roles.items() if r == "ally"]
+                 + [n for n, r in roles.items() if r == "partner"])
+        position = {nation: k for k, nation in enumerate(order)}
+        threshold = self.scenario(variant)["parameters"]["sharing"]["share_threshold"]
+        size = len(order)
+        trust, interop, shares = np.zeros((size, size)), np.zeros((size, size)), np.zeros(
+            (size, size))
+        files = self._files("final", variant)
+        for path in files:
+            table = pq.ParquetFile(path).read(
+                columns=["nation", "other", "trust", "interoperability"])
+            rows = np.fromiter((position[n] for n in table.column("nation").to_pylist()), int)
+            cols = np.fromiter((position[n] for n in table.column("other").to_pylist()), int)
+            run_trust = np.eye(size)
+            run_trust[rows, cols] = table.column("trust").to_numpy()
+            trust += run_trust
+            interop[rows, cols] += table.column("interoperability").to_numpy()
+            shares += sharing(run_trust, threshold)
+        count = max(len(files), 1)
+        trust, interop = trust / count, interop / count
+        np.fill_diagonal(trust, np.nan)
+        np.fill_diagonal(interop, np.nan)
+        allies = sum(role == "ally" for role in roles.values())
+        return EndState(order, allies, trust, interop, shares / count, len(files))
+
 
 def load_results(directory: str | Path) -> Results:
     """Open a results directory written by `simulator run` or `simulator compare`.
@@ -137,20 +210,3 @@ def load_results(directory: str | Path) -> Results:
         raise UserError(f"{directory}: the experiment has not finished; run "
                         "`simulator compare` again to complete it")
     return Results(directory, manifest)
-
-
-def quantile_bands(frame: pd.DataFrame, metric: str,
-                   levels: tuple[float, ...] = (0.05, 0.25, 0.5, 0.75, 0.95)
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """Years and the quantiles of `metric` over replications at each sample time.
-
-    Every replication of a variant samples the same times, so the rows reshape
-    into a replication x time block and the quantiles are one numpy call.
-    """
-    replication = frame["replication"].to_numpy()
-    ordered = frame if np.all(replication[1:] >= replication[:-1]) else frame.sort_values(
-        ["replication", "year"], kind="stable")  # files are read in replication order
-    replications = len(np.unique(replication))
-    values = ordered[metric].to_numpy().reshape(replications, -1)
-    years = ordered["year"].to_numpy()[: values.shape[1]]
-    return years, np.quantile(values, levels, axis=0)

@@ -27,7 +27,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from simulator.dynamics import LEVEL_EDGES
-from simulator.plot_data import Results, load_results, quantile_bands
+from simulator.plot_data import Results, load_results
 
 __all__ = ["OKABE_ITO", "FigureSpec", "draw_all", "fan_chart", "figures", "forest_plot",
            "heatmaps", "informative_kpis", "kpi_distributions", "load_results", "metrics_over_time",
@@ -96,17 +96,17 @@ def fan_chart(results: Results, metric: str, ax: Axes | None = None) -> Figure:
     """Median and 50% and 90% bands of `metric` over replications, one colour per variant."""
     figure, ax = _axes(ax, (10, 4.5))
     title, unit = METRICS.get(metric, (metric, ""))
-    frame = results.series([metric])
     colours = variant_colours(results)
-    by_variant = dict(list(frame.groupby("variant", observed=True, sort=False)))
     for variant in results.variants:
-        years, (q05, q25, q50, q75, q95) = quantile_bands(by_variant[variant], metric)
+        bands = results.bands(variant, [metric])[metric]
+        q05, q25, q50, q75, q95 = bands.quantiles
         colour = colours[variant]
         # the 90% band as thin edges, so that five variants on one axis stay readable
-        ax.plot(years, q05, years, q95, color=colour, linewidth=0.7, alpha=0.7, linestyle=":")
-        ax.fill_between(years, q25, q75, color=colour, alpha=0.2, linewidth=0)
-        ax.plot(years, q50, color=colour, linewidth=1.8, label=variant)
-    replications = len(np.unique(frame["replication"].to_numpy()))
+        ax.plot(bands.years, q05, bands.years, q95, color=colour, linewidth=0.7, alpha=0.7,
+                linestyle=":")
+        ax.fill_between(bands.years, q25, q75, color=colour, alpha=0.2, linewidth=0)
+        ax.plot(bands.years, q50, color=colour, linewidth=1.8, label=variant)
+    replications = bands.replications
     ax.set_title(title)
     ax.set_xlabel("time (years)")
     ax.set_ylabel(unit)
@@ -258,21 +258,14 @@ def heatmaps(results: Results, variant: str | None = None) -> Figure:
     """End-of-run trust (row in column) and interoperability levels, averaged over
     replications, with allies and partners grouped."""
     variant = variant or results.baseline
-    roles = results.roles(variant)
-    order = ([n for n, r in roles.items() if r == "ally"]
-             + [n for n, r in roles.items() if r == "partner"])
-    allies = sum(role == "ally" for role in roles.values())
-    raw = results.final(variant)
-    replications = raw["replication"].nunique()
-    final = raw.groupby(["nation", "other"])[["trust", "interoperability"]].mean()
+    end = results.end_state(variant)
     figure = Figure(figsize=(15, 6.8), layout="constrained")
     trust_ax, interop_ax = figure.subplots(1, 2)
-    trust = _matrix(final["trust"], order)
-    image = trust_ax.imshow(trust, cmap="viridis", vmin=0, vmax=1)
+    image = trust_ax.imshow(end.trust, cmap="viridis", vmin=0, vmax=1)
     figure.colorbar(image, ax=trust_ax, shrink=0.8, label="trust (0-1)")
     levels = ListedColormap(["#f0f0f0", "#c6dbef", "#6baed6", "#08519c"])
     edges = (0.0, *LEVEL_EDGES, 1.0)
-    image = interop_ax.imshow(_matrix(final["interoperability"], order), cmap=levels,
+    image = interop_ax.imshow(end.interoperability, cmap=levels,
                               norm=BoundaryNorm(edges, levels.N))
     bar = figure.colorbar(image, ax=interop_ax, shrink=0.8, label="interoperability level")
     bar.set_ticks([0.125, 0.375, 0.625, 0.875],
@@ -280,9 +273,9 @@ def heatmaps(results: Results, variant: str | None = None) -> Figure:
                           "3 integrated"])
     for ax, title in ((trust_ax, "Trust of row nation in column nation"),
                       (interop_ax, "Interoperability (mean over domains)")):
-        _group_axes(ax, order, allies)
-        ax.set_title(f"{title}\n{variant}, end of run, mean of {replications} replications",
-                     fontsize=10)
+        _group_axes(ax, end.order, end.allies)
+        ax.set_title(f"{title}\n{variant}, end of run, mean of {end.replications} "
+                     "replications", fontsize=10)
     return figure
 
 
@@ -292,17 +285,10 @@ def sharing_network(results: Results, variant: str | None = None,
     each link as strong as the share of replications in which the pair shares."""
     variant = variant or results.baseline
     figure, ax = _axes(ax, (8, 8))
+    end = results.end_state(variant)
+    order, shares = end.order, end.sharing
     roles = results.roles(variant)
-    order = ([n for n, r in roles.items() if r == "ally"]
-             + [n for n, r in roles.items() if r == "partner"])
     threshold = results.scenario(variant)["parameters"]["sharing"]["share_threshold"]
-    final = results.final(variant)
-    trust = final.pivot_table(index=["replication", "nation"], columns="other", values="trust")
-    shares = np.zeros((len(order), len(order)))
-    for _, block in trust.groupby(level="replication"):
-        matrix = block.droplevel("replication").reindex(index=order, columns=order).to_numpy()
-        shares += np.nan_to_num(np.minimum(matrix, matrix.T)) >= threshold
-    shares /= final["replication"].nunique()
     angles = np.linspace(0.5 * np.pi, 2.5 * np.pi, len(order), endpoint=False)
     x, y = np.cos(angles), np.sin(angles)
     for i in range(len(order)):
@@ -405,7 +391,8 @@ def figures(results: Results) -> list[FigureSpec]:
         specs.append(FigureSpec("metrics", "The main metrics of the run over the years.",
                                 lambda: metrics_over_time(results)))
     if experiment:
-        results.series(list(METRICS))  # one pass over the runs' files for every fan chart
+        for variant in results.variants:  # one pass over the runs' files for every fan chart
+            results.bands(variant, list(METRICS))
         specs.append(FigureSpec(
             "forest", "Each variant's paired difference to the baseline for the main KPIs, "
                       "with 95% confidence intervals; filled markers are significant.",
@@ -465,12 +452,6 @@ def _decorate(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best", frameon=False)
-
-
-def _matrix(values, order: list[str]) -> np.ndarray:
-    matrix = values.unstack().reindex(index=order, columns=order).to_numpy(dtype=float, copy=True)
-    np.fill_diagonal(matrix, np.nan)
-    return matrix
 
 
 def _group_axes(ax: Axes, order: list[str], allies: int) -> None:
