@@ -50,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except OSError as error:  # a full disk, a read-only directory: nothing half-written stays
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"error: cannot write the results: {where}{error.strerror or error}",
+              file=sys.stderr)
+        return EXIT_FAILURE
     except Exception as error:  # the one boundary where unexpected errors are reported
         if arguments.debug:
             traceback.print_exc()

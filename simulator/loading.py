@@ -66,6 +66,10 @@ def apply_overrides(document: Document, overrides: Iterable[Override],
     `where` gives the location of each override (a line of an experiment file);
     without it, overrides are attributed to the command line's `--set`.
     """
+    overrides = list(overrides)
+    conflicts = _conflicts(overrides, where or {})
+    if conflicts:
+        raise ScenarioError(conflicts)
     applied, problems = [], []
     for dotted_path, value in overrides:
         origin = (where or {}).get(dotted_path, Location(OVERRIDE_SOURCE))
@@ -81,6 +85,19 @@ def apply_overrides(document: Document, overrides: Iterable[Override],
     if problems:
         raise ScenarioError(problems)
     return applied
+
+
+def _conflicts(overrides: list[Override], where: Mapping[str, Location]) -> list[Problem]:
+    """Two overrides of one value, or of a value and a part of it: which should win is unclear."""
+    problems = []
+    paths = [path for path, _ in overrides]
+    for position, path in enumerate(paths):
+        for earlier in paths[:position]:
+            if path == earlier or path.startswith(earlier + ".") or earlier.startswith(path + "."):
+                origin = where.get(path, Location(f"{OVERRIDE_SOURCE} {path}"))
+                reason = "is set twice" if path == earlier else f"conflicts with {earlier!r}"
+                problems.append(Problem(origin, path, f"{reason}: give each value once"))
+    return problems
 
 
 def _set(document: Document, parts: list[str], value: Any, origin: Location,
@@ -224,7 +241,7 @@ def _message(item: Mapping[str, Any], path: Path_, model: type[pydantic.BaseMode
     if kind == "string_pattern_mismatch":
         message = "should be a name: a letter, then letters, digits, '_' or '-'"
     else:
-        message = re.sub(r"^(Input|String|List|Value) should", "should", item["msg"])
+        message = re.sub(r"^(Input|String|List|Value|Dictionary) should", "should", item["msg"])
     value = item.get("input")
     if isinstance(value, (str, int, float, bool)) or value is None:
         message += f" (got {value!r})"

@@ -72,7 +72,7 @@ def expectations(file: Path) -> list[Expected]:
         if where == "-":
             found.append(Expected(expect.removeprefix("expect: "), None, None, ""))
             continue
-        match = re.fullmatch(r"(\d+):(\d+)(?: (\S+))?", where)
+        match = re.fullmatch(r"(\d+):(\d+)(?: (.+))?", where)
         assert match, f"{file.name}: bad location {where!r}"
         line, column, path = match.groups()
         found.append(Expected(expect.removeprefix("expect: "), int(line), int(column), path or ""))
