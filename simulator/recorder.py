@@ -45,7 +45,11 @@ def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:
 
 
 class Recorder:
-    """Fills one row per sample time; the engine turns the blocks into tables at the end."""
+    """Fills one row per sample time; the engine turns the blocks into tables at the end.
+
+    The index sets of the metrics (ally-partner blocks, ally pairs, regions) are
+    built once; each sample is then a handful of whole-array operations.
+    """
 
     def __init__(self, world: World, counts: Counts, times: NDArray[np.float64]):
         self.world = world
@@ -57,18 +61,23 @@ class Recorder:
         self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
         self.samples = 0
         self.final: Snapshot | None = None
+        self.threshold = world.scenario.parameters.sharing.share_threshold
+        allies, partners = world.allies, world.partners
+        self.ally_partner = np.ix_(allies, partners)
+        self.partner_ally = np.ix_(partners, allies)
+        upper = np.triu_indices(len(allies), k=1)
+        self.ally_pairs = (allies[upper[0]], allies[upper[1]])
+        self.region_sizes = np.array([len(members) for members in world.members])
 
     def sample(self, time: float) -> None:
         """Record every metric at `time` into the next row."""
-        world = self.world
-        snapshot = world.snapshot(time)
+        snapshot = self.world.snapshot(time)
         row = self.samples
-        shares = dynamics.sharing(snapshot.trust, world.scenario.parameters.sharing.share_threshold)
-        warning = np.array([dynamics.early_warning(shares, members, world.allies)
-                            for members in world.members])
-        state = state_metrics(world, snapshot, shares, warning)
-        self.series[row, : len(STATE_METRICS)] = state
-        self.series[row, len(STATE_METRICS):] = dataclasses.astuple(self.counts)
+        shares = dynamics.sharing(snapshot.trust, self.threshold)
+        warning = self._early_warning(shares)
+        self.series[row, : len(STATE_METRICS)] = self._state_metrics(snapshot, shares, warning)
+        self.series[row, len(STATE_METRICS):] = [getattr(self.counts, name)
+                                                 for name in COUNT_METRICS]
         self.nations[row] = np.column_stack([
             snapshot.standards.mean(axis=1), snapshot.proficiency.mean(axis=1),
             snapshot.capability, snapshot.stability, snapshot.openness,
@@ -77,31 +86,37 @@ class Recorder:
         self.samples += 1
         self.final = snapshot
 
+    def _early_warning(self, shares: NDArray[np.bool_]) -> NDArray[np.float64]:
+        """`dynamics.early_warning` for every region at once (0 for an empty region)."""
+        world = self.world
+        covered = shares[:, world.allies].any(axis=1) | world.is_ally
+        counts = np.bincount(world.region_of, weights=covered, minlength=len(self.region_sizes))
+        return np.divide(counts, self.region_sizes, out=np.zeros_like(counts),
+                         where=self.region_sizes > 0)
 
-def state_metrics(world: World, snapshot: Snapshot, shares: NDArray[np.bool_],
-                  warning: NDArray[np.float64]) -> list[float]:
-    """The state metrics of one snapshot, in the order of `STATE_METRICS`."""
-    allies, partners = world.allies, world.partners
-    interop = snapshot.interoperability(world.weights)
-    ally_partner = interop[np.ix_(allies, partners)]
-    upper = np.triu_indices(len(allies), k=1)
-    ally_ally = interop[np.ix_(allies, allies)][upper]
-    pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=2))
-    trust = snapshot.trust
-    return [
-        _mean(ally_partner),
-        _mean(ally_ally),
-        _mean(pair_levels >= 2),
-        _mean(trust[np.ix_(allies, partners)]),
-        _mean(trust[np.ix_(partners, allies)]),
-        float(np.triu(shares, k=1).sum()),
-        _mean(warning),
-        _mean(snapshot.standards[partners]),
-        _mean(snapshot.proficiency[partners]),
-        _mean(snapshot.capability[partners]),
-        _mean(snapshot.stability[partners]),
-        float(snapshot.tension.max()),
-    ]
+    def _state_metrics(self, snapshot: Snapshot, shares: NDArray[np.bool_],
+                       warning: NDArray[np.float64]) -> list[float]:
+        """The state metrics of one snapshot, in the order of `STATE_METRICS`."""
+        partners = self.world.partners
+        ally_partner = snapshot.interoperability_between(*self.ally_partner, self.world.weights)
+        ally_ally = snapshot.interoperability_between(
+            self.ally_pairs[0][:, None], self.ally_pairs[1][:, None], self.world.weights)[:, 0]
+        pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=2))
+        trust = snapshot.trust
+        return [
+            _mean(ally_partner),
+            _mean(ally_ally),
+            _mean(pair_levels >= 2),
+            _mean(trust[self.ally_partner]),
+            _mean(trust[self.partner_ally]),
+            float(np.triu(shares, k=1).sum()),
+            _mean(warning),
+            _mean(snapshot.standards[partners]),
+            _mean(snapshot.proficiency[partners]),
+            _mean(snapshot.capability[partners]),
+            _mean(snapshot.stability[partners]),
+            float(snapshot.tension.max()),
+        ]
 
 
 def _mean(values: NDArray[np.float64]) -> float:

@@ -71,12 +71,18 @@ class Snapshot:
 
     def interoperability(self, weights: tuple[float, float, float]) -> NDArray[np.float64]:
         """I[i, j, d] for every pair and domain (the diagonal uses familiarity 1)."""
-        familiarity = self.familiarity.copy()
-        np.fill_diagonal(familiarity, 1.0)
+        everyone = np.arange(len(self.capability))
+        return self.interoperability_between(everyone[:, None], everyone[None, :], weights)
+
+    def interoperability_between(self, rows: Index, cols: Index,
+                                 weights: tuple[float, float, float]) -> NDArray[np.float64]:
+        """I[i, j, d] for the nations `rows` and `cols` broadcast together (as from `np.ix_`);
+        a nation paired with itself has familiarity 1."""
+        familiarity = np.where(rows == cols, 1.0, self.familiarity[rows, cols])
         return dynamics.interoperability(
-            self.standards[:, None, :], self.standards[None, :, :],
-            self.proficiency[:, None, :], self.proficiency[None, :, :],
-            familiarity[:, :, None], weights,
+            self.standards[rows], self.standards[cols],
+            self.proficiency[rows], self.proficiency[cols],
+            familiarity[..., None], weights,
         )
 
 
