@@ -120,5 +120,6 @@ class Recorder:
 
 
 def _mean(values: NDArray[np.float64]) -> float:
-    """The mean, or NaN for an empty set (without numpy's warning about it)."""
-    return float(np.mean(values)) if values.size else math.nan
+    """The mean, or NaN for an empty set (without numpy's warning about it); the same
+    sum and division as `np.mean`, without its overhead."""
+    return float(values.sum() / values.size) if values.size else math.nan

@@ -464,6 +464,16 @@ class _Checker:
         for index, domain in enumerate(domains):
             key = domain if isinstance(domains, dict) else index
             self.known((*path, key), domain, "domain", self.domains)
+        if isinstance(domains, list):
+            self.distinct(path, domains)
+
+    def distinct(self, path: Path, values: list[str]) -> None:
+        """A list of names each given once (a nation invited twice is a slip, not a plan)."""
+        seen: set[str] = set()
+        for index, value in enumerate(values):
+            if value in seen:
+                self.add((*path, index), f"{value!r} is listed twice")
+            seen.add(value)
 
     def world(self) -> None:
         for index, nation in enumerate(self.scenario.nations):
@@ -497,6 +507,7 @@ class _Checker:
             self.each_domain((*path, "domains"), exercise.domains)
             for position, nation in enumerate(exercise.participants):
                 self.nation((*path, "participants", position), nation)
+            self.distinct((*path, "participants"), exercise.participants)
         for index, program in enumerate(self.scenario.programs):
             path = ("programs", index)
             self.nation((*path, "provider"), program.provider, "ally")
@@ -511,6 +522,7 @@ class _Checker:
             self.nation((*path, "provider"), workshop.provider, "ally")
             for position, nation in enumerate(workshop.partners):
                 self.nation((*path, "partners", position), nation, "partner")
+            self.distinct((*path, "partners"), workshop.partners)
             self.each_domain((*path, "domains"), workshop.domains)
         for index, cycle in enumerate(self.scenario.standards):
             self.known(("standards", index, "id"), cycle.id, "domain", self.domains)

@@ -8,6 +8,7 @@ the recorder samples does not change a run.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,11 +50,25 @@ class Decaying:
 
 
 def ordered_pairs(members: Sequence[int] | Index) -> tuple[Index, Index]:
-    """Every (i, j) with i != j among `members`: the cells of a relation between them."""
+    """Every (i, j) with i != j among distinct `members`, row by row: the cells of a
+    relation between them."""
     members = np.asarray(members, dtype=np.int64)
-    rows, cols = np.meshgrid(members, members, indexing="ij")
-    off_diagonal = rows != cols
-    return rows[off_diagonal], cols[off_diagonal]
+    left, right = pair_positions(len(members))
+    return members[left], members[right]
+
+
+@functools.lru_cache(maxsize=1024)
+def pair_positions(count: int) -> tuple[Index, Index]:
+    """Positions (a, b), a != b, among `count` members, row by row (kept: groups recur)."""
+    left = np.repeat(np.arange(count), count)
+    right = np.tile(np.arange(count), count)
+    keep = left != right
+    return left[keep], right[keep]
+
+
+def grid(rows: Index, cols: Index) -> tuple[Index, Index]:
+    """The cells of every (row, col) combination, as `np.ix_` gives them, built cheaply."""
+    return rows[:, None], cols[None, :]
 
 
 @dataclass(frozen=True)
@@ -161,17 +176,14 @@ class World:
 
     def mean_interoperability(self, time: float, members: Index, domains: Index) -> float:
         """Mean I over the pairs of `members` and `domains`; a lone nation is its own pair."""
-        rows, cols = ordered_pairs(members)
-        if len(rows) == 0:
-            rows = cols = np.asarray(members)
-            familiarity = np.ones(len(rows))
+        left, right = pair_positions(len(members))
+        if len(left) == 0:
+            left = right = np.arange(len(members))
+            familiarity = np.ones(len(left))
         else:
-            familiarity = self.familiarity.at(time, (rows, cols))
-        standards = self.standards.at(time, np.ix_(members, domains))
-        proficiency = self.proficiency.at(time, np.ix_(members, domains))
-        position = {nation: k for k, nation in enumerate(members)}
-        left = np.array([position[i] for i in rows])
-        right = np.array([position[j] for j in cols])
+            familiarity = self.familiarity.at(time, (members[left], members[right]))
+        standards = self.standards.at(time, grid(members, domains))
+        proficiency = self.proficiency.at(time, grid(members, domains))
         values = dynamics.interoperability(
             standards[left], standards[right], proficiency[left], proficiency[right],
             familiarity[:, None], self.weights,
@@ -181,7 +193,7 @@ class World:
     def early_warning(self, time: float, region: int) -> float:
         members = self.members[region]
         nations = np.union1d(members, self.allies)
-        trust = self.trust(time, np.ix_(nations, nations))
+        trust = self.trust(time, grid(nations, nations))
         shares = dynamics.sharing(trust, self.scenario.parameters.sharing.share_threshold)
         position = {nation: k for k, nation in enumerate(nations)}
         return dynamics.early_warning(
@@ -207,7 +219,7 @@ class World:
               rate: float, intensity: float, fit: NDArray[np.float64] | float = 1.0) -> None:
         """One training of `nations` in `domains` under the learning rule of DESIGN.md section 4."""
         gain = dynamics.learning_gain(rate, intensity, self.absorb[nations][:, None], fit)
-        levels.learn(time, np.ix_(nations, domains), gain)
+        levels.learn(time, grid(nations, domains), gain)
 
     def acquaint(self, time: float, members: Index, gain: float) -> None:
         """Familiarity learning for every pair of `members`, the same both ways."""
