@@ -24,12 +24,12 @@ def decay_rate(half_life_days: float) -> float:
 
 def decayed(value: ArrayLike, rate: float, elapsed_days: ArrayLike) -> ArrayLike:
     """A quantity after `elapsed_days` of exponential decay toward zero, exactly."""
-    return value * np.exp(-rate * np.asarray(elapsed_days))
+    return value * np.exp(-rate * elapsed_days)
 
 
 def learning_gain(rate: float, intensity: float, absorb: ArrayLike, fit: ArrayLike) -> ArrayLike:
     """Share of the remaining gap closed by one training: `clip(rate*intensity*absorb*fit, 0, 1)`."""
-    gain = rate * intensity * np.asarray(absorb) * np.asarray(fit)
+    gain = rate * intensity * absorb * fit
     return np.minimum(np.maximum(gain, 0.0), 1.0)  # np.clip, without its overhead
 
 

@@ -109,7 +109,7 @@ class Recorder:
             _mean(pair_levels >= 2),
             _mean(trust[self.ally_partner]),
             _mean(trust[self.partner_ally]),
-            float(np.triu(shares, k=1).sum()),
+            float(np.count_nonzero(shares) // 2),  # sharing is symmetric, never with oneself
             _mean(warning),
             _mean(snapshot.standards[partners]),
             _mean(snapshot.proficiency[partners]),
