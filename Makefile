@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install clean
+.PHONY: run test bench install clean
 
 run: $(STAMP)
 	$(BIN)/simulator compare configs/compare_policies.yaml --out results/compare_policies
@@ -14,6 +14,11 @@ test: $(STAMP)
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: no tests were collected" >&2; exit 1; fi; \
 	exit $$status
+
+bench: $(STAMP)
+	@# timed runs, not tests: each script prints a table and writes benchmarks/results/*.json
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 install: $(STAMP)
 

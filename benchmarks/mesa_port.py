@@ -33,8 +33,9 @@ parameters (DESIGN.md sections 2-5 and 5a), but only the core of the model:
   horizon, the mean ally-partner interoperability (DESIGN.md section 3, the
   scenario's weights, over ally-partner pairs and domains) and the mean trust
   ally -> partner, `T = (W*t0 + A) / (W + A + B)`. Within a day, the sample is
-  taken before that day's exercises end, as in our engine (whose recorder's
-  event was scheduled first).
+  taken before that day's exercises end, as our engine does when an exercise
+  ends exactly at a sample time (its recorder scheduled that sample 30 days
+  earlier, before the exercise scheduled its end).
 
 Left out entirely: capacity-building programs, workshops, standards releases,
 crises, information sharing and early warning, budgets and budget cuts,
@@ -46,6 +47,8 @@ and handed to `mesa.Model` for form's sake).
 `VectorisedMesaExerciseModel` is the same model with the nations' daily decay
 done as two whole-matrix operations instead of one `decay` call per agent: a
 sensitivity check for the benchmark, not the port a typical user writes.
+
+Use:
 
     model = MesaExerciseModel(simulator.load_scenario("scenarios/baseline.yaml"), seed=1)
     model.run()
@@ -239,7 +242,8 @@ class MesaExerciseModel(mesa.Model):
         familiarity = self.familiarity[np.ix_(self.ally_index, self.partner_index)]
         interop = (
             w_standards * np.minimum(ally_standards[:, None, :], partner_standards[None, :, :])
-            + w_proficiency * np.sqrt(ally_proficiency[:, None, :] * partner_proficiency[None, :, :])
+            + w_proficiency * np.sqrt(ally_proficiency[:, None, :]
+                                      * partner_proficiency[None, :, :])
             + w_familiarity * familiarity[:, :, None]
         )
         return float(interop.mean())

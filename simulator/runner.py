@@ -115,7 +115,7 @@ def run_experiment(experiment: str | Path | Plan, out: str | Path | None = None,
         executor.close()
     result = _finish(directory, plan, journal, target)
     _write_manifest(directory, plan, started, status="finished", stop_reason=reason,
-                    replications=target, journal=journal, result=result)
+                    replications=target, journal=journal)
     return result
 
 
@@ -125,10 +125,9 @@ def _run_rounds(plan: Plan, directory: Path, journal: Journal, executor: Executo
     experiment = plan.experiment
     target = experiment.replications
     while True:
-        tasks = _missing(plan, journal, target)
+        tasks = _missing(plan, journal, target)  # runs that failed before are tried again
         total = target * len(plan.scenarios)
-        failed = sum(1 for entry in journal.runs.values() if entry.get("error"))
-        done = total - len(tasks)
+        done, failed = total - len(tasks), 0
         report(done, total, failed)
         for outcome in executor.run(iter(tasks)):
             journal.record(_store(directory, outcome))

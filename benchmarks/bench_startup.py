@@ -1,0 +1,170 @@
+"""Time the command line's start-up against a bare `import simpy, numpy`.
+
+Three commands, each in a fresh subprocess, wall clock from before the
+process is started to after it has exited (`time.perf_counter` around
+`subprocess.run`), run from the project's root:
+
+| label | command |
+|---|---|
+| bare import | `.venv/bin/python -c "import simpy, numpy"` |
+| --help | `.venv/bin/simulator --help` |
+| validate | `.venv/bin/simulator validate scenarios/baseline.yaml` |
+
+After one warm-up run of each (so every file is in the page cache), the three
+are run in turn, `--repeat` times (7); the order rotates from round to round.
+Reported: the median (and min, max) of each, and the ratios of the medians of
+`--help` and `validate` to the bare import (target <= 2x each). Each command's
+exit status is checked and recorded; a failing command is reported, not raised.
+
+Run: .venv/bin/python benchmarks/bench_startup.py      (about 15 s)
+Options: --repeat 7, --out PATH. Writes benchmarks/results/startup.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = Path(__file__).resolve().parent
+BIN = ROOT / ".venv" / "bin"
+
+COMMANDS = {
+    "bare_import": [str(BIN / "python"), "-c", "import simpy, numpy"],
+    "help": [str(BIN / "simulator"), "--help"],
+    "validate": [str(BIN / "simulator"), "validate", "scenarios/baseline.yaml"],
+}
+LABELS = {
+    "bare_import": '.venv/bin/python -c "import simpy, numpy"',
+    "help": ".venv/bin/simulator --help",
+    "validate": ".venv/bin/simulator validate scenarios/baseline.yaml",
+}
+TARGET = 2.0
+
+
+def run(command: list[str]) -> tuple[float, int, str]:
+    started = time.perf_counter()
+    process = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    return seconds, process.returncode, process.stderr[-500:]
+
+
+def load() -> list[float] | None:
+    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
+
+
+def machine() -> dict[str, Any]:
+    def git(*arguments: str) -> str | None:
+        try:
+            return subprocess.run(["git", *arguments], cwd=ROOT, text=True,
+                                  capture_output=True, check=True).stdout.strip()
+        except (OSError, subprocess.CalledProcessError):
+            return None
+
+    status = git("status", "--porcelain", "--", "simulator", "pyproject.toml")
+    versions = subprocess.run(
+        [str(BIN / "python"), "-c",
+         "import json, simpy, numpy, pydantic, sys; print(json.dumps({'python': "
+         "sys.version.split()[0], 'simpy': simpy.__version__, 'numpy': numpy.__version__, "
+         "'pydantic': pydantic.__version__}))"],
+        capture_output=True, text=True)
+    return {
+        "cpu_count": os.cpu_count(),
+        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "venv_versions": json.loads(versions.stdout) if versions.returncode == 0 else None,
+        "git_commit": git("rev-parse", "HEAD"),
+        "simulator_sources_modified": None if status is None else bool(status),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=HERE / "results" / "startup.json")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    report: dict[str, Any] = {
+        "benchmark": "startup",
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": machine(),
+        "load_average_before": load(),
+        "method": "wall clock (perf_counter) around subprocess.run of each command, cwd = "
+                  "project root; one warm-up run each, then --repeat rounds, order rotating",
+        "commands": LABELS,
+    }
+    info = report["machine"]
+    print(f"{info['cpu_count']} CPUs, Python {info['python']}, {info['platform']}, "
+          f"commit {info['git_commit']}; load average {report['load_average_before']}",
+          flush=True)
+    names = list(COMMANDS)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    failures: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    print("warm-up ...", flush=True)
+    for name in names:
+        seconds, status, stderr = run(COMMANDS[name])
+        if status != 0:
+            failures[name].append({"round": "warm-up", "status": status, "stderr": stderr})
+    for round_ in range(args.repeat):
+        order = names[round_ % len(names):] + names[: round_ % len(names)]
+        for name in order:
+            seconds, status, stderr = run(COMMANDS[name])
+            times[name].append(seconds)
+            if status != 0:
+                failures[name].append({"round": round_, "status": status, "stderr": stderr})
+        print(f"round {round_ + 1}/{args.repeat}: " + ", ".join(
+            f"{name} {times[name][-1]:.3f} s" for name in names), flush=True)
+
+    results = {
+        name: {"seconds": times[name], "median_seconds": statistics.median(times[name]),
+               "min_seconds": min(times[name]), "max_seconds": max(times[name]),
+               "failures": failures[name]}
+        for name in names
+    }
+    bare = results["bare_import"]["median_seconds"]
+    ratios = {name: results[name]["median_seconds"] / bare for name in ("help", "validate")}
+    report |= {
+        "results": results,
+        "ratio_to_bare_import": ratios,
+        "target_ratio": TARGET,
+        "target_met": {name: ratio <= TARGET for name, ratio in ratios.items()},
+        "load_average_after": load(),
+        "total_seconds": time.perf_counter() - started,
+    }
+
+    print(f"\nStart-up, median of {args.repeat} fresh processes (wall clock)")
+    print(f"{'command':<56}{'median s':>10}{'min s':>8}{'max s':>8}{'x bare':>8}")
+    for name in names:
+        row = results[name]
+        ratio = f"{ratios[name]:.2f}" if name in ratios else "1.00"
+        flag = "" if not row["failures"] else f"  ({len(row['failures'])} FAILED)"
+        print(f"{LABELS[name]:<56}{row['median_seconds']:>10.3f}{row['min_seconds']:>8.3f}"
+              f"{row['max_seconds']:>8.3f}{ratio:>8}{flag}")
+    for name, ratio in ratios.items():
+        print(f"{name}: {ratio:.2f}x the bare import (target <= {TARGET:g}x: "
+              f"{'met' if ratio <= TARGET else 'MISSED'})")
+    print(f"load average before / after: {report['load_average_before']} / "
+          f"{report['load_average_after']}; total {report['total_seconds']:.0f} s")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = args.out.with_suffix(".json.tmp")
+    temporary.write_text(json.dumps(report, indent=2) + "\n")
+    temporary.replace(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
