@@ -21,7 +21,7 @@ import simpy
 from simulator import dynamics
 from simulator.schema import DAYS_PER_YEAR, Exercise, Program, Scenario, StandardsCycle, Threat
 from simulator.schema import Workshop
-from simulator.world import World
+from simulator.world import World, grid, ordered_pairs
 
 Process = Generator[simpy.Event, Any, Any]
 
@@ -68,6 +68,23 @@ class Counts:
     budget_granted: float = 0.0
     budget_spent: float = 0.0
     budget_expired: float = 0.0
+
+
+@dataclass(frozen=True)
+class ModuleEffects:
+    """The cells a program's modules touch and the gains they apply, worked out once."""
+
+    partner: int
+    provider: int
+    cells: tuple[np.ndarray, np.ndarray]
+    standards_gain: np.ndarray
+    proficiency_gain: np.ndarray
+    capability_gain: float
+    pair: tuple[np.ndarray, np.ndarray]
+    familiarity_gain: float
+    trust_evidence: float
+    pressure: float
+    mean_fit: float
 
 
 @dataclass(frozen=True)
@@ -198,6 +215,7 @@ class Activities:
         world, env, rules = self.world, self.env, self.parameters.program
         partner = world.nation(program.partner)
         entity = f"programs.{program.id}"
+        effects = self._module_effects(program)
         yield env.timeout(program.start_day)
         for module in range(program.modules):
             due = env.now + program.module_every_days
@@ -215,7 +233,7 @@ class Activities:
                 self._log("module_cancelled", entity, module=module, reason="no budget")
                 continue
             yield from self._hold_trainers(program, entity, module)
-            self._deliver_module(program, partner)
+            self._deliver_module(program, effects)
             yield env.timeout(max(0.0, due - env.now))
 
     def _hold_trainers(self, program: Program, entity: str, module: int) -> Process:
@@ -227,28 +245,43 @@ class Activities:
         if program.trainers:
             yield pool.put(program.trainers)
 
-    def _deliver_module(self, program: Program, partner: int) -> None:
-        world, now = self.world, self.env.now
-        rates, weights = self.parameters.program, self.parameters.weights
-        provider = world.nation(program.provider)
+    def _module_effects(self, program: Program) -> ModuleEffects:
+        """What every module of `program` does: the same cells and gains each time."""
+        world, rates, weights = self.world, self.parameters.program, self.parameters.weights
+        partner, provider = world.nation(program.partner), world.nation(program.provider)
         domains = world.domains_of(program.domains)
         fit = dynamics.program_fit(program.tailored, world.needs[partner, domains],
                                    rates.untailored_fit)
         partner_only = np.array([partner])
-        world.train(world.standards, now, partner_only, domains, rates.standards,
-                    program.intensity, fit)
-        world.train(world.proficiency, now, partner_only, domains, rates.proficiency,
-                    program.intensity, fit)
+        absorb = world.absorb[partner_only][:, None]
         mean_fit = float(np.mean(fit))
-        gain = dynamics.learning_gain(rates.capability, program.intensity,
-                                      world.absorb[partner], mean_fit)
-        world.capability[partner] = dynamics.learn(world.capability[partner], gain)
-        world.acquaint(now, np.array([partner, provider]),
-                       min(1.0, rates.familiarity * program.intensity))
-        world.positive.add(now, (partner, provider), weights.success * program.intensity * mean_fit)
-        world.pressure.add(now, partner, program.intensity * (0.5 if program.tailored else 1.0))
+        return ModuleEffects(
+            partner=partner, provider=provider, cells=grid(partner_only, domains),
+            standards_gain=dynamics.learning_gain(rates.standards, program.intensity, absorb, fit),
+            proficiency_gain=dynamics.learning_gain(rates.proficiency, program.intensity, absorb,
+                                                    fit),
+            capability_gain=dynamics.learning_gain(rates.capability, program.intensity,
+                                                   world.absorb[partner], mean_fit),
+            pair=ordered_pairs([partner, provider]),
+            familiarity_gain=min(1.0, rates.familiarity * program.intensity),
+            trust_evidence=weights.success * program.intensity * mean_fit,
+            pressure=program.intensity * (0.5 if program.tailored else 1.0),
+            mean_fit=mean_fit,
+        )
+
+    def _deliver_module(self, program: Program, effects: ModuleEffects) -> None:
+        world, now = self.world, self.env.now
+        rates, weights = self.parameters.program, self.parameters.weights
+        partner, provider = effects.partner, effects.provider
+        world.standards.learn(now, effects.cells, effects.standards_gain)
+        world.proficiency.learn(now, effects.cells, effects.proficiency_gain)
+        world.capability[partner] = dynamics.learn(world.capability[partner],
+                                                   effects.capability_gain)
+        world.familiarity.learn(now, effects.pair, effects.familiarity_gain)
+        world.positive.add(now, (partner, provider), effects.trust_evidence)
+        world.pressure.add(now, partner, effects.pressure)
         self.counts.modules_delivered += 1
-        self._log("module_end", f"programs.{program.id}", fit=mean_fit)
+        self._log("module_end", f"programs.{program.id}", fit=effects.mean_fit)
         bias = dynamics.bias_evidence(float(world.pressure.at(now, partner)),
                                       rates.influence_tolerance,
                                       float(world.openness(now, partner)), weights.bias)

@@ -66,6 +66,13 @@ def pair_positions(count: int) -> tuple[Index, Index]:
     return left[keep], right[keep]
 
 
+def _unit(values: NDArray[np.float64] | np.floating) -> NDArray[np.float64]:
+    """Clipped to [0, 1]; one nation's value without `np.clip`'s overhead."""
+    if isinstance(values, np.ndarray):
+        return np.clip(values, 0, 1)
+    return min(1.0, max(0.0, values))
+
+
 def grid(rows: Index, cols: Index) -> tuple[Index, Index]:
     """The cells of every (row, col) combination, as `np.ix_` gives them, built cheaply."""
     return rows[:, None], cols[None, :]
@@ -165,10 +172,10 @@ class World:
     # --- derived quantities at a time ---------------------------------------------------
 
     def stability(self, time: float, nations: Cells = ...) -> NDArray[np.float64]:
-        return np.clip(self.base_stability[nations] - self.stability_lost.at(time, nations), 0, 1)
+        return _unit(self.base_stability[nations] - self.stability_lost.at(time, nations))
 
     def openness(self, time: float, nations: Cells = ...) -> NDArray[np.float64]:
-        return np.clip(self.base_openness[nations] - self.openness_lost.at(time, nations), 0, 1)
+        return _unit(self.base_openness[nations] - self.openness_lost.at(time, nations))
 
     def trust(self, time: float, cells: Cells = ...) -> NDArray[np.float64]:
         return dynamics.trust(self.positive.at(time, cells), self.negative.at(time, cells),
