@@ -99,13 +99,23 @@ def sharing(trust_matrix: NDArray[np.float64], threshold: float) -> NDArray[np.b
     return both_ways
 
 
+def warned(shares_with_allies: NDArray[np.bool_], is_ally: NDArray[np.bool_]
+           ) -> NDArray[np.bool_]:
+    """Which nations get early warning: allies, and those sharing with an ally.
+
+    Args:
+        shares_with_allies: nation x ally, whether the two share (never with oneself).
+        is_ally: whether each nation is itself an ally.
+    """
+    return shares_with_allies.any(axis=1) | is_ally
+
+
 def early_warning(shares: NDArray[np.bool_], members: NDArray[np.int64],
                   allies: NDArray[np.int64]) -> float:
     """Share of a region's nations that are allies or share information with one."""
     if len(members) == 0:
         return 0.0
-    covered = shares[np.ix_(members, allies)].any(axis=1) | np.isin(members, allies)
-    return float(np.mean(covered))
+    return float(np.mean(warned(shares[np.ix_(members, allies)], np.isin(members, allies))))
 
 
 def budget_grant(annual_budget: float, political_will: float, cut: float) -> float:

@@ -61,7 +61,6 @@ class Recorder:
         self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
         self.samples = 0
         self.final: Snapshot | None = None
-        self.threshold = world.scenario.parameters.sharing.share_threshold
         allies, partners = world.allies, world.partners
         self.ally_partner = np.ix_(allies, partners)
         self.partner_ally = np.ix_(partners, allies)
@@ -73,7 +72,7 @@ class Recorder:
         """Record every metric at `time` into the next row."""
         snapshot = self.world.snapshot(time)
         row = self.samples
-        shares = dynamics.sharing(snapshot.trust, self.threshold)
+        shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
         warning = self._early_warning(shares)
         self.series[row, : len(STATE_METRICS)] = self._state_metrics(snapshot, shares, warning)
         self.series[row, len(STATE_METRICS):] = [getattr(self.counts, name)
@@ -89,7 +88,7 @@ class Recorder:
     def _early_warning(self, shares: NDArray[np.bool_]) -> NDArray[np.float64]:
         """`dynamics.early_warning` for every region at once (0 for an empty region)."""
         world = self.world
-        covered = shares[:, world.allies].any(axis=1) | world.is_ally
+        covered = dynamics.warned(shares[:, world.allies], world.is_ally)
         counts = np.bincount(world.region_of, weights=covered, minlength=len(self.region_sizes))
         return np.divide(counts, self.region_sizes, out=np.zeros_like(counts),
                          where=self.region_sizes > 0)

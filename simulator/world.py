@@ -154,6 +154,7 @@ class World:
         weights = parameters.interoperability_weights
         self.weights = (weights.standards, weights.proficiency, weights.familiarity)
         self.prior_weight = parameters.trust_prior_weight
+        self.share_threshold = parameters.sharing.share_threshold
 
     # --- names to indices -------------------------------------------------------------
 
@@ -198,15 +199,15 @@ class World:
         return float(np.mean(values))
 
     def early_warning(self, time: float, region: int) -> float:
-        members = self.members[region]
-        nations = np.union1d(members, self.allies)
-        trust = self.trust(time, grid(nations, nations))
-        shares = dynamics.sharing(trust, self.scenario.parameters.sharing.share_threshold)
-        position = {nation: k for k, nation in enumerate(nations)}
-        return dynamics.early_warning(
-            shares, np.array([position[i] for i in members], dtype=np.int64),
-            np.array([position[a] for a in self.allies], dtype=np.int64),
-        )
+        """`dynamics.early_warning` of one region, from trust between its members and the
+        allies only (not the whole matrix: a crisis should not cost N^2)."""
+        members, allies = self.members[region], self.allies
+        if len(members) == 0:
+            return 0.0
+        shares = np.minimum(self.trust(time, grid(members, allies)),
+                            self.trust(time, grid(allies, members)).T) >= self.share_threshold
+        shares[members[:, None] == allies[None, :]] = False
+        return float(np.mean(dynamics.warned(shares, self.is_ally[members])))
 
     def snapshot(self, time: float) -> Snapshot:
         return Snapshot(
