@@ -33,14 +33,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
-import platform
 import resource
 import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +47,7 @@ sys.path[:0] = [str(ROOT), str(HERE)]
 
 import simpy  # noqa: E402
 
+import common  # noqa: E402
 import simulator  # noqa: E402
 import skeleton  # noqa: E402
 import worlds  # noqa: E402
@@ -266,32 +264,14 @@ def scale(sizes: list[int], max_run: float) -> dict[str, Any]:
 
 
 def machine() -> dict[str, Any]:
-    def git(*arguments: str) -> str | None:
-        try:
-            return subprocess.run(["git", *arguments], cwd=ROOT, text=True,
-                                  capture_output=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
-    status = git("status", "--porcelain", "--", "simulator", "pyproject.toml")
     import numpy
 
     return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
+        **common.machine(),
         "versions": {"simpy": simpy.__version__, "numpy": numpy.__version__,
                      "simulator": simulator.__version__},
-        "git_commit": git("rev-parse", "HEAD"),
-        "simulator_sources_modified": None if status is None else bool(status),
+        **common.checkout(),
     }
-
-
-def load() -> list[float] | None:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def table(report: dict[str, Any]) -> str:
@@ -365,31 +345,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     started = time.perf_counter()
-    report: dict[str, Any] = {
-        "benchmark": "engine",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "load_average_before": load(),
-    }
+    report = common.opening("engine", machine())
     info = report["machine"]
-    say(f"{info['cpu_count']} CPUs, Python {info['python']}, {info['platform']}, "
-        f"commit {info['git_commit']}; load average {report['load_average_before']}")
+    say(common.headline(info, report["load_average_before"]))
     if "baseline" not in args.skip:
         report["baseline"] = overhead(args.seeds)
-    report["load_average_between"] = load()
+    report["load_average_between"] = common.load_average()
     if "scale" not in args.skip:
         report["scale"] = scale(args.sizes, args.max_run)
-    report["load_average_after"] = load()
+    report["load_average_after"] = common.load_average()
     report["total_seconds"] = time.perf_counter() - started
     print(table(report))
     print(f"\nload average before / between / after: {report['load_average_before']} / "
           f"{report['load_average_between']} / {report['load_average_after']}; "
           f"total {report['total_seconds']:.0f} s")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.out.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(report, indent=2) + "\n")
-    temporary.replace(args.out)
-    print(f"wrote {args.out}")
+    common.save(args.out, report)
     return 0
 
 

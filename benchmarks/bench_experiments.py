@@ -35,18 +35,19 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import common  # noqa: E402
+
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "experiments.json"
 
@@ -143,7 +144,7 @@ def timed_run(plan, out: Path, **executor: Any) -> dict[str, Any]:
             "run_files_sha256": hashlib.sha256(json.dumps(sorted(
                 [e["variant"], e["replication"], e.get("files", e.get("sha256"))]
                 for e in journal), sort_keys=True).encode()).hexdigest(),
-            "load_average_after": load()}
+            "load_average_after": common.load_average()}
 
 
 def sha256(path: Path) -> str:
@@ -302,7 +303,7 @@ def measure_compare(experiment: Path, out: Path, extra: list[str]) -> dict[str, 
             "tree_peak_processes": sampler.peak_processes,
             "parent_cpu_seconds": usage["self_cpu_seconds"],
             "worker_cpu_seconds": usage["children_cpu_seconds"],
-            "load_average_after": load()}
+            "load_average_after": common.load_average()}
 
 
 def compare_options() -> set[str]:
@@ -400,22 +401,7 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
 
 
 def machine() -> dict[str, Any]:
-    info: dict[str, Any] = {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "processor": platform.processor() or None,
-    }
-    try:
-        import psutil
-
-        info["memory_bytes"] = psutil.virtual_memory().total
-    except ImportError:
-        pass
-    info |= checkout()
+    info = common.machine() | common.checkout()
     try:
         from simulator.outputs import versions
 
@@ -423,24 +409,6 @@ def machine() -> dict[str, Any]:
     except ImportError:
         pass
     return info
-
-
-def checkout() -> dict[str, Any]:
-    """The commit measured, and whether the package's sources differ from it."""
-    def git(*arguments: str) -> str | None:
-        try:
-            return subprocess.run(["git", *arguments], cwd=ROOT, text=True,
-                                  capture_output=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
-    status = git("status", "--porcelain", "--", "simulator", "pyproject.toml")
-    return {"git_commit": git("rev-parse", "HEAD"),
-            "simulator_sources_modified": None if status is None else bool(status)}
-
-
-def load() -> list[float] | None:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
 def table(report: dict[str, Any]) -> str:
@@ -507,12 +475,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"results file (default {RESULTS.relative_to(ROOT)})")
     arguments = parser.parse_args(argv)
 
-    report: dict[str, Any] = {"benchmark": "experiments",
-                              "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                              "machine": machine(), "load_average_before": load()}
+    report = common.opening("experiments", machine())
     info = report["machine"]
-    say(f"{info['cpu_count']} CPUs, Python {info['python']}, {info['platform']}; "
-        f"load average {report['load_average_before']}")
+    say(common.headline(info, report["load_average_before"], commit=False))
     status = 0
     with tempfile.TemporaryDirectory(prefix="bench-experiments-") as temporary:
         workdir = Path(temporary)
@@ -531,14 +496,13 @@ def main(argv: list[str] | None = None) -> int:
                 say(f"{part}: could not be measured: {type(error).__name__}: {error}")
                 report[f"{part}_error"] = f"{type(error).__name__}: {error}"
                 status = 1
-    report["load_average_after"] = load()
-    report["checkout_after"] = checkout()
+    report["load_average_after"] = common.load_average()
+    report["checkout_after"] = common.checkout()
     if report["checkout_after"] != {key: info.get(key) for key in report["checkout_after"]}:
         say("warning: the checkout changed while this script ran (commit or sources of "
             "simulator/); figures may mix versions")
     report["total_seconds"] = time.perf_counter() - _STARTED
-    arguments.out.parent.mkdir(parents=True, exist_ok=True)
-    arguments.out.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    common.write_json(arguments.out, report)
     print()
     print(table(report))
     print(f"\nwritten to {arguments.out}")

@@ -37,14 +37,10 @@ from __future__ import annotations
 
 import argparse
 import gc
-import json
-import os
 import platform
 import statistics
-import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable
@@ -55,6 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 
+import common  # noqa: E402
 import simulator  # noqa: E402
 from simulator.engine import run_one  # noqa: E402
 from simulator.schema import Scenario  # noqa: E402
@@ -182,16 +179,11 @@ def versions() -> dict[str, str]:
 
 
 def git_state() -> dict[str, Any]:
-    """The commit, and whether `simulator/` had uncommitted changes (figures depend on them)."""
-    def git(*words: str) -> str | None:
-        try:
-            return subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True,
-                                  check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-    changes = git("status", "--porcelain", "--", "simulator")
-    return {"commit": git("rev-parse", "HEAD"),
-            "simulator_uncommitted_changes": None if changes is None else bool(changes)}
+    """The commit, and whether the package's sources had uncommitted changes (figures depend
+    on them); this report's own key names for `common.checkout()`."""
+    state = common.checkout()
+    return {"commit": state["git_commit"],
+            "simulator_uncommitted_changes": state["simulator_sources_modified"]}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,9 +257,8 @@ def main(argv: list[str] | None = None) -> int:
 
     report = {
         "benchmark": "mesa",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpu_count": os.cpu_count(), "platform": platform.platform(),
-                    "machine": platform.machine()},
+        "date": common.utc_now(),
+        "machine": common.machine(),
         "versions": versions(),
         "git": git_state(),
         "scenario": str(SCENARIO.relative_to(ROOT)),
@@ -283,11 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         "target_met": figures["baseline"]["ratio_port_over_engine"] >= TARGET_RATIO,
         "script_seconds": total,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.out.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(report, indent=2) + "\n")
-    os.replace(temporary, args.out)
-    print(f"wrote {args.out}")
+    common.save(args.out, report)
     return 0
 
 

@@ -13,18 +13,18 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import common  # noqa: E402
 from simulator.experiment import load_experiment  # noqa: E402
 from simulator.plots import draw_all  # noqa: E402
 from simulator.report import write_report  # noqa: E402
@@ -78,17 +78,15 @@ def main() -> None:
         write_report(out)
         report_seconds = time.perf_counter() - tick
     result = {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "platform": platform.platform()},
+        "date": common.utc_now(),
+        # "cpus": the key this report has always had; the rest as in the other reports
+        "machine": {"cpus": os.cpu_count(), **common.machine()},
         "replications_per_variant": TARGET, "variants": 5, "series_rows": rows,
         "figures": len(figures), "draw_all_seconds": round(plot_seconds, 2),
         "report_seconds": round(report_seconds, 2), "target_seconds": 10,
         "script_seconds": round(time.perf_counter() - started, 1),
     }
-    folder = ROOT / "benchmarks" / "results"
-    folder.mkdir(exist_ok=True)
-    (folder / "plots.json").write_text(json.dumps(result, indent=2) + "\n")
+    common.write_json(ROOT / "benchmarks" / "results" / "plots.json", result)
     print(f"draw_all: {len(figures)} figures in {plot_seconds:.2f} s (target < 10 s); "
           f"report: {report_seconds:.2f} s")
 

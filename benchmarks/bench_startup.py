@@ -24,19 +24,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(HERE))
+
+import common  # noqa: E402
 
 COMMANDS = {
     "bare_import": [str(BIN / "python"), "-c", "import simpy, numpy"],
@@ -58,19 +58,7 @@ def run(command: list[str]) -> tuple[float, int, str]:
     return seconds, process.returncode, process.stderr[-500:]
 
 
-def load() -> list[float] | None:
-    return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
-
-
 def machine() -> dict[str, Any]:
-    def git(*arguments: str) -> str | None:
-        try:
-            return subprocess.run(["git", *arguments], cwd=ROOT, text=True,
-                                  capture_output=True, check=True).stdout.strip()
-        except (OSError, subprocess.CalledProcessError):
-            return None
-
-    status = git("status", "--porcelain", "--", "simulator", "pyproject.toml")
     versions = subprocess.run(
         [str(BIN / "python"), "-c",
          "import json, simpy, numpy, pydantic, sys; print(json.dumps({'python': "
@@ -78,15 +66,9 @@ def machine() -> dict[str, Any]:
          "'pydantic': pydantic.__version__}))"],
         capture_output=True, text=True)
     return {
-        "cpu_count": os.cpu_count(),
-        "usable_cpus": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
-        "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
+        **common.machine(),
         "venv_versions": json.loads(versions.stdout) if versions.returncode == 0 else None,
-        "git_commit": git("rev-parse", "HEAD"),
-        "simulator_sources_modified": None if status is None else bool(status),
+        **common.checkout(),
     }
 
 
@@ -97,19 +79,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     started = time.perf_counter()
-    report: dict[str, Any] = {
-        "benchmark": "startup",
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": machine(),
-        "load_average_before": load(),
+    report = common.opening("startup", machine()) | {
         "method": "wall clock (perf_counter) around subprocess.run of each command, cwd = "
                   "project root; one warm-up run each, then --repeat rounds, order rotating",
         "commands": LABELS,
     }
     info = report["machine"]
-    print(f"{info['cpu_count']} CPUs, Python {info['python']}, {info['platform']}, "
-          f"commit {info['git_commit']}; load average {report['load_average_before']}",
-          flush=True)
+    print(common.headline(info, report["load_average_before"]), flush=True)
     names = list(COMMANDS)
     times: dict[str, list[float]] = {name: [] for name in names}
     failures: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
@@ -141,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_to_bare_import": ratios,
         "target_ratio": TARGET,
         "target_met": {name: ratio <= TARGET for name, ratio in ratios.items()},
-        "load_average_after": load(),
+        "load_average_after": common.load_average(),
         "total_seconds": time.perf_counter() - started,
     }
 
@@ -158,11 +134,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{'met' if ratio <= TARGET else 'MISSED'})")
     print(f"load average before / after: {report['load_average_before']} / "
           f"{report['load_average_after']}; total {report['total_seconds']:.0f} s")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = args.out.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(report, indent=2) + "\n")
-    temporary.replace(args.out)
-    print(f"wrote {args.out}")
+    common.save(args.out, report)
     return 0
 
 
