@@ -45,12 +45,12 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(ROOT), str(HERE)]
 
-import simpy  # noqa: E402
-
 import common  # noqa: E402
-import simulator  # noqa: E402
+import simpy  # noqa: E402
 import skeleton  # noqa: E402
 import worlds  # noqa: E402
+
+import simulator  # noqa: E402
 from simulator.engine import run_one  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"

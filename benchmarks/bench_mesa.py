@@ -49,14 +49,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np  # noqa: E402
-
 import common  # noqa: E402
+import numpy as np  # noqa: E402
+from mesa_port import VectorisedMesaExerciseModel, run_port  # noqa: E402
+
 import simulator  # noqa: E402
 from simulator.engine import run_one  # noqa: E402
 from simulator.schema import Scenario  # noqa: E402
-
-from mesa_port import VectorisedMesaExerciseModel, run_port  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "mesa.json"

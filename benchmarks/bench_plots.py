@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+
 from simulator.experiment import load_experiment  # noqa: E402
 from simulator.plots import draw_all  # noqa: E402
 from simulator.report import write_report  # noqa: E402

@@ -42,8 +42,15 @@ import numpy as np
 import simpy
 
 from simulator.recorder import sample_times
-from simulator.schema import DAYS_PER_YEAR, Exercise, Program, Scenario, StandardsCycle, Threat
-from simulator.schema import Workshop
+from simulator.schema import (
+    DAYS_PER_YEAR,
+    Exercise,
+    Program,
+    Scenario,
+    StandardsCycle,
+    Threat,
+    Workshop,
+)
 from simulator.streams import stream
 
 Process = Generator[simpy.Event, Any, Any]

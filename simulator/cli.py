@@ -147,8 +147,8 @@ def run_command(arguments: argparse.Namespace) -> int:
     scenario = load_scenario(arguments.scenario, overrides)
     out = arguments.out or Path("results") / arguments.scenario.stem
 
-    from simulator.results import simulate
     from simulator.outputs import prepare_directory, write_run
+    from simulator.results import simulate
 
     prepare_directory(out, "run")
     started = datetime.now(timezone.utc)

@@ -28,7 +28,7 @@ def decayed(value: ArrayLike, rate: float, elapsed_days: ArrayLike) -> ArrayLike
 
 
 def learning_gain(rate: float, intensity: float, absorb: ArrayLike, fit: ArrayLike) -> ArrayLike:
-    """Share of the remaining gap closed by one training: `clip(rate*intensity*absorb*fit, 0, 1)`."""
+    """Share of the remaining gap one training closes: `clip(rate*intensity*absorb*fit, 0, 1)`."""
     gain = rate * intensity * absorb * fit
     return np.minimum(np.maximum(gain, 0.0), 1.0)  # np.clip, without its overhead
 
@@ -75,7 +75,7 @@ def exercise_success_probability(mean_interoperability: float, min_success: floa
 
 
 def program_fit(tailored: bool, needed: ArrayLike, untailored_fit: float) -> ArrayLike:
-    """How well a program fits each domain: tailored 1, else `untailored_fit`; halved if not needed."""
+    """A program's fit in each domain: tailored 1, else `untailored_fit`; halved if not needed."""
     base = 1.0 if tailored else untailored_fit
     return base * np.where(needed, 1.0, 0.5)
 

@@ -169,7 +169,7 @@ def _regional_tension(results: Results, ax: Axes) -> None:
     ax.legend(fontsize=8, loc="upper left", ncols=3, frameon=False)
 
 
-# --- comparisons --------------------------------------------------------------------------------
+# --- comparisons -------------------------------------------------------------------------------
 
 
 def forest_plot(results: Results, kpis: list[str] | None = None) -> Figure:
@@ -245,7 +245,7 @@ def kpi_distributions(results: Results, kpis: list[str] | None = None) -> Figure
     return figure
 
 
-# --- end of run -----------------------------------------------------------------------------------
+# --- end of run --------------------------------------------------------------------------------
 
 
 def informative_kpis(results: Results) -> list[str]:
@@ -380,7 +380,7 @@ _MARKS = {
 }
 
 
-# --- all figures ---------------------------------------------------------------------------------
+# --- all figures -------------------------------------------------------------------------------
 
 
 def figures(results: Results) -> list[FigureSpec]:
@@ -436,7 +436,7 @@ def draw_all(directory: str | Path, formats: tuple[str, ...] = ("png",)) -> list
     return written
 
 
-# --- helpers ---------------------------------------------------------------------------------------
+# --- helpers -----------------------------------------------------------------------------------
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:

@@ -19,8 +19,15 @@ import numpy as np
 import simpy
 
 from simulator import dynamics
-from simulator.schema import DAYS_PER_YEAR, Exercise, Program, Scenario, StandardsCycle, Threat
-from simulator.schema import Workshop
+from simulator.schema import (
+    DAYS_PER_YEAR,
+    Exercise,
+    Program,
+    Scenario,
+    StandardsCycle,
+    Threat,
+    Workshop,
+)
 from simulator.world import World, grid, ordered_pairs
 
 Process = Generator[simpy.Event, Any, Any]
@@ -443,7 +450,7 @@ class Activities:
                 self._log("instability_shock", f"nations.{world.nation_ids[partner]}")
 
     def _pay(self, ally: str, cost: float) -> Process:
-        """Draw `cost` from the ally's budget, waiting at most `max_wait_days`; False if not paid."""
+        """Draw `cost` from the ally's budget, waiting up to `max_wait_days`; False if unpaid."""
         if cost <= 0:
             return True
         request = self.budgets[ally].get(cost)

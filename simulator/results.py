@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.engine import RunOutput, run_one
-from simulator.recorder import COUNT_METRICS, NATION_METRICS, REGION_METRICS, SERIES_METRICS, STATE_METRICS
+from simulator.recorder import (
+    COUNT_METRICS,
+    NATION_METRICS,
+    REGION_METRICS,
+    SERIES_METRICS,
+    STATE_METRICS,
+)
 from simulator.schema import DAYS_PER_YEAR, Scenario
 
 if TYPE_CHECKING:

@@ -25,8 +25,15 @@ from typing import Any
 from simulator.errors import UserError
 from simulator.executors import Executor, Outcome, Task, make_executor
 from simulator.experiment import Plan, load_experiment
-from simulator.outputs import (MANIFEST, atomic_text, atomic_write, file_hash, scenario_hash,
-                               trace_lines, versions)
+from simulator.outputs import (
+    MANIFEST,
+    atomic_text,
+    atomic_write,
+    file_hash,
+    scenario_hash,
+    trace_lines,
+    versions,
+)
 from simulator.results import KPI_NAMES, RunResult
 
 JOURNAL = "runs.jsonl"
@@ -338,8 +345,14 @@ class _progress_bar:
     def __enter__(self) -> Callable[[int, int, int], None]:
         if not self.enabled:
             return lambda done, total, failed: None
-        from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                   TimeElapsedColumn, TimeRemainingColumn)
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
 
         self.bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
                             TextColumn("{task.fields[rate]}"),

@@ -21,7 +21,7 @@ from simulator.runner import run_experiment
 
 from .conftest import ROOT, SCENARIOS, SMALL, data_files, write
 
-# --- experiment files ------------------------------------------------------------------------
+# --- experiment files --------------------------------------------------------------------------
 
 
 def test_the_shipped_experiment_resolves_every_variant():
@@ -70,7 +70,7 @@ def test_compare_cli_reports_a_bad_experiment_with_status_2(tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
-# --- common random numbers and determinism ------------------------------------------------------
+# --- common random numbers and determinism -----------------------------------------------------
 
 
 def test_common_random_numbers_shrink_the_variance_of_differences(tmp_path):
@@ -144,7 +144,7 @@ def test_the_api_matches_single_runs(small_clean):
         assert row[kpi] == pytest.approx(expected.kpis[kpi], rel=1e-15)
 
 
-# --- comparison ---------------------------------------------------------------------------------
+# --- comparison --------------------------------------------------------------------------------
 
 
 def test_comparison_is_paired_and_holm_corrected(small_clean):
@@ -161,7 +161,7 @@ def test_comparison_is_paired_and_holm_corrected(small_clean):
     assert (result.comparison.p_holm.dropna() == result.comparison.p_value.dropna()).all()
 
 
-# --- output directories and resumption --------------------------------------------------------------
+# --- output directories and resumption ---------------------------------------------------------
 
 
 def test_a_different_experiment_is_refused_unless_forced(small_clean, tmp_path):
@@ -248,7 +248,7 @@ def test_precision_adds_batches_until_the_interval_is_narrow(tmp_path):
     assert len(result.summary) == 16
 
 
-# --- interruption ------------------------------------------------------------------------------------
+# --- interruption ------------------------------------------------------------------------------
 
 
 def _start_compare(config: Path, out: Path) -> subprocess.Popen:

@@ -236,7 +236,8 @@ def test_baseline_initial_trust_follows_roles_and_relations(baseline, baseline_f
     assert baseline.nation_ids == baseline_file.names
     np.testing.assert_array_equal(baseline.trust_prior, prior)
     aldoria, brevland = baseline.nation("aldoria"), baseline.nation("brevland")
-    assert baseline.trust_prior[aldoria, brevland] == baseline.trust_prior[brevland, aldoria] == 0.75
+    prior = baseline.trust_prior
+    assert prior[aldoria, brevland] == prior[brevland, aldoria] == 0.75
 
 
 def test_baseline_initial_familiarity_follows_roles_and_relations(baseline, baseline_file):
@@ -347,7 +348,8 @@ def test_mean_interoperability_of_three_nations_averages_the_pairs(baseline, bas
     expected = np.mean([baseline_pair_by_hand(baseline_file, a, b, d, 200.0)
                         for a, b in pairs for d in domains])
     got = baseline.mean_interoperability(
-        200.0, baseline.nations_of(["aldoria", "brevland", "istrava"]), baseline.domains_of(domains))
+        200.0, baseline.nations_of(["aldoria", "brevland", "istrava"]),
+        baseline.domains_of(domains))
     assert got == pytest.approx(expected, abs=1e-14)
 
 
