@@ -13,8 +13,14 @@ import sys
 import traceback
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from simulator.errors import UserError
+
+if TYPE_CHECKING:
+    from simulator.experiment import Plan
+    from simulator.results import RunResult
+    from simulator.runner import ExperimentResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -154,7 +160,8 @@ def run_command(arguments: argparse.Namespace) -> int:
     started = datetime.now(timezone.utc)
     result = simulate(scenario, seed=arguments.seed, trace=arguments.trace)
     written = write_run(result, scenario, out, str(arguments.scenario), overrides, started)
-    written += draw_plots(arguments, out)
+    if not arguments.no_plots:
+        written += draw_plots(arguments, out)
     print_kpis(result, scenario.name, out, len(written))
     return EXIT_OK
 
@@ -166,17 +173,14 @@ def add_plot_options(command: argparse.ArgumentParser) -> None:
 
 
 def draw_plots(arguments: argparse.Namespace, out: Path) -> list[Path]:
-    if arguments.no_plots:
-        return []
+    """Every figure of the results in `out`, in the formats asked for (PNG by default)."""
     from simulator.plots import draw_all
 
     return draw_all(out, tuple(arguments.formats or ["png"]))
 
 
 def plot_command(arguments: argparse.Namespace) -> int:
-    from simulator.plots import draw_all
-
-    written = draw_all(arguments.directory, tuple(arguments.formats or ["png"]))
+    written = draw_plots(arguments, arguments.directory)
     print(f"{len(written)} figures written to {arguments.directory / 'plots'}/")
     return EXIT_OK
 
@@ -188,7 +192,7 @@ def report_command(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_kpis(result, name: str, out: Path, files: int) -> None:
+def print_kpis(result: RunResult, name: str, out: Path, files: int) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -230,12 +234,13 @@ def compare_command(arguments: argparse.Namespace) -> int:
         print(f"interrupted: finished runs are kept in {out}/; run the same command again "
               "to resume", file=sys.stderr)
         return 130
-    draw_plots(arguments, out)
+    if not arguments.no_plots:
+        draw_plots(arguments, out)
     print_comparison(result, plan)
     return EXIT_OK
 
 
-def print_comparison(result, plan) -> None:
+def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     """The primary metric per variant, its paired difference to the baseline, and the best."""
     from rich.console import Console
     from rich.table import Table
