@@ -63,7 +63,10 @@ def pair_positions(count: int) -> tuple[Index, Index]:
     left = np.repeat(np.arange(count), count)
     right = np.tile(np.arange(count), count)
     keep = left != right
-    return left[keep], right[keep]
+    positions = left[keep], right[keep]
+    for cached in positions:
+        cached.setflags(write=False)  # shared by every caller
+    return positions
 
 
 def _unit(values: NDArray[np.float64] | np.floating) -> NDArray[np.float64]:
