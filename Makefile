@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(BIN)/simulator compare configs/compare_policies.yaml --out results/compare_policies
+	$(BIN)/simulator report results/compare_policies
 
 test: $(STAMP)
 	@# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
