@@ -61,6 +61,7 @@ class Results:
     manifest: dict[str, Any]
     _bands: dict[str, dict[str, Bands]] = field(default_factory=dict, repr=False)
     _ends: dict[str, EndState] = field(default_factory=dict, repr=False)
+    _traces: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     @property
     def kind(self) -> str:
@@ -116,10 +117,16 @@ class Results:
 
     def trace(self, variant: str | None = None) -> list[dict[str, Any]]:
         """The event trace of one replication of `variant` (empty if none was kept)."""
+        variant = variant or self.baseline
+        if variant not in self._traces:
+            self._traces[variant] = self._read_trace(variant)
+        return self._traces[variant]
+
+    def _read_trace(self, variant: str) -> list[dict[str, Any]]:
         if self.kind == "run":
             path = self.directory / "trace.jsonl"
         else:
-            folder = self.directory / "traces" / f"variant={variant or self.baseline}"
+            folder = self.directory / "traces" / f"variant={variant}"
             path = next(iter(sorted(folder.glob("*.jsonl"))), folder / "missing")
         if not path.exists():
             return []

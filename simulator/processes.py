@@ -137,6 +137,7 @@ class Activities:
         participants learn and their trust moves with the outcome."""
         world, env = self.world, self.env
         invited = world.nations_of(exercise.participants)
+        domains = world.domains_of(exercise.domains)
         region = world.region(exercise.region)
         chance = world.will[invited] * world.interest[invited, region]
         next_start = exercise.start_day
@@ -157,12 +158,11 @@ class Activities:
                 self._log("exercise_start", f"exercises.{exercise.id}",
                           participants=[world.nation_ids[i] for i in participants])
                 yield env.timeout(exercise.duration_days)
-            self._conclude_exercise(exercise, participants, region, draws[-2])
+            self._conclude_exercise(exercise, participants, domains, region, draws[-2])
 
-    def _conclude_exercise(self, exercise: Exercise, participants: np.ndarray, region: int,
-                           draw: float) -> None:
+    def _conclude_exercise(self, exercise: Exercise, participants: np.ndarray,
+                           domains: np.ndarray, region: int, draw: float) -> None:
         world, now, rates = self.world, self.env.now, self.parameters.exercise
-        domains = world.domains_of(exercise.domains)
         mean_interoperability = world.mean_interoperability(now, participants, domains)
         success = draw < dynamics.exercise_success_probability(mean_interoperability,
                                                                rates.min_success)
