@@ -62,10 +62,11 @@ class Recorder:
         self.samples = 0
         self.final: Snapshot | None = None
         allies, partners = world.allies, world.partners
+        self.with_allies = (allies[:, None], np.arange(nations)[None, :])
         self.ally_partner = np.ix_(allies, partners)
         self.partner_ally = np.ix_(partners, allies)
         upper = np.triu_indices(len(allies), k=1)
-        self.ally_pairs = (allies[upper[0]], allies[upper[1]])
+        self.ally_pairs = (upper[0], allies[upper[1]])  # (ally position, nation)
         self.region_sizes = np.array([len(members) for members in world.members])
 
     def sample(self, time: float) -> None:
@@ -77,11 +78,14 @@ class Recorder:
         self.series[row, : len(STATE_METRICS)] = self._state_metrics(snapshot, shares, warning)
         self.series[row, len(STATE_METRICS):] = [getattr(self.counts, name)
                                                  for name in COUNT_METRICS]
-        self.nations[row] = np.column_stack([
-            snapshot.standards.mean(axis=1), snapshot.proficiency.mean(axis=1),
-            snapshot.capability, snapshot.stability, snapshot.openness,
-        ])
-        self.regions[row] = np.column_stack([snapshot.tension, warning])
+        nations = self.nations[row]
+        nations[:, 0] = snapshot.standards.mean(axis=1)
+        nations[:, 1] = snapshot.proficiency.mean(axis=1)
+        nations[:, 2] = snapshot.capability
+        nations[:, 3] = snapshot.stability
+        nations[:, 4] = snapshot.openness
+        self.regions[row, :, 0] = snapshot.tension
+        self.regions[row, :, 1] = warning
         self.samples += 1
         self.final = snapshot
 
@@ -97,9 +101,9 @@ class Recorder:
                        warning: NDArray[np.float64]) -> list[float]:
         """The state metrics of one snapshot, in the order of `STATE_METRICS`."""
         partners = self.world.partners
-        ally_partner = snapshot.interoperability_between(*self.ally_partner, self.world.weights)
-        ally_ally = snapshot.interoperability_between(
-            self.ally_pairs[0][:, None], self.ally_pairs[1][:, None], self.world.weights)[:, 0]
+        with_allies = snapshot.interoperability_between(*self.with_allies, self.world.weights)
+        ally_partner = with_allies.take(partners, axis=1)  # C order: sums add up in the pinned order
+        ally_ally = with_allies[self.ally_pairs]
         pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=2))
         trust = snapshot.trust
         return [
