@@ -102,7 +102,7 @@ class Recorder:
         """The state metrics of one snapshot, in the order of `STATE_METRICS`."""
         partners = self.world.partners
         with_allies = snapshot.interoperability_between(*self.with_allies, self.world.weights)
-        ally_partner = with_allies.take(partners, axis=1)  # C order: sums add up in the pinned order
+        ally_partner = with_allies.take(partners, axis=1)  # C order: sums keep their order
         ally_ally = with_allies[self.ally_pairs]
         pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=2))
         trust = snapshot.trust
