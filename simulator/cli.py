@@ -126,8 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", type=Path, help="results directory")
     report.set_defaults(command=report_command)
 
-    validate = commands.add_parser("validate", help="check scenario files without running them")
-    validate.add_argument("files", type=Path, nargs="+", help="scenario files (YAML)")
+    validate = commands.add_parser("validate", help="check scenario and experiment files "
+                                                    "without running them")
+    validate.add_argument("files", type=Path, nargs="+",
+                          help="scenario or experiment files (YAML)")
     validate.set_defaults(command=validate_command)
 
     schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
@@ -286,21 +288,33 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
 
 def validate_command(arguments: argparse.Namespace) -> int:
     from simulator.errors import ScenarioError
-    from simulator.loading import load_scenario
 
     failed = []
     for path in arguments.files:
         try:
-            scenario = load_scenario(path)
+            print(f"{path}: ok ({describe(path)})")
         except ScenarioError as error:
             failed.append(str(error))
-            continue
-        print(f"{path}: ok ({len(scenario.nations)} nations, {len(scenario.exercises)} "
-              f"exercise series, {len(scenario.programs)} programs, "
-              f"{scenario.horizon_years:g} years)")
     if failed:
         raise UserError("\n".join(failed))
     return EXIT_OK
+
+
+def describe(path: Path) -> str:
+    """Validate a scenario or an experiment file (one with `variants`) and say what it holds."""
+    from simulator.experiment import load_experiment
+    from simulator.loading import load_scenario
+    from simulator.yaml_source import read_document
+
+    if "variants" in read_document(path).data:
+        plan = load_experiment(path)
+        experiment = plan.experiment
+        return (f"experiment: {len(plan.scenarios)} variants of {plan.scenario_source}, "
+                f"{experiment.replications} replications, primary metric "
+                f"{experiment.primary_metric}")
+    scenario = load_scenario(path)
+    return (f"{len(scenario.nations)} nations, {len(scenario.exercises)} exercise series, "
+            f"{len(scenario.programs)} programs, {scenario.horizon_years:g} years")
 
 
 def schema_command(arguments: argparse.Namespace) -> int:

@@ -301,3 +301,12 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(small_clean, tmp_path):
     assert not list(out.rglob("*.tmp"))
     assert main(["compare", str(config), "--out", str(out), "--no-progress", "--no-plots"]) == 0
     assert data_files(out) == data_files(small_clean)
+
+
+def test_validate_knows_an_experiment_file(capsys):
+    assert main(["validate", str(ROOT / "configs" / "compare_policies.yaml")]) == 0
+    assert ("compare_policies.yaml: ok (experiment: 5 variants of "
+            in capsys.readouterr().out)
+    bad = Path(__file__).parent / "bad_inputs" / "experiments" / "unknown_primary_metric.yaml"
+    assert main(["validate", str(bad)]) == 2
+    assert "primary_metric: unknown KPI 'interop'" in capsys.readouterr().err
