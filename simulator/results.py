@@ -21,6 +21,7 @@ from simulator.recorder import (
     STATE_METRICS,
 )
 from simulator.schema import DAYS_PER_YEAR, Scenario
+from simulator.world import pair_positions
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -122,15 +123,13 @@ class RunResult:
         import pandas as pd
 
         out = self.output
-        n, d = len(out.nation_ids), len(out.domains)
-        i, j, k = np.meshgrid(np.arange(n), np.arange(n), np.arange(d), indexing="ij")
-        keep = (i != j).ravel()
-        ids, domains = np.array(out.nation_ids), np.array(out.domains)
+        (nation, other), domains = self._pairs(), np.array(out.domains)
+        left, right = pair_positions(len(out.nation_ids))
         return pd.DataFrame({
-            "nation": ids[i.ravel()[keep]],
-            "other": ids[j.ravel()[keep]],
-            "domain": domains[k.ravel()[keep]],
-            "interoperability": out.interoperability.ravel()[keep],
+            "nation": np.repeat(nation, len(domains)),
+            "other": np.repeat(other, len(domains)),
+            "domain": np.tile(domains, len(left)),
+            "interoperability": out.interoperability[left, right].ravel(),
         })
 
     @cached_property
@@ -139,17 +138,20 @@ class RunResult:
         import pandas as pd
 
         out = self.output
-        n = len(out.nation_ids)
-        i, j = np.meshgrid(np.arange(n), np.arange(n), indexing="ij")
-        keep = (i != j).ravel()
-        ids = np.array(out.nation_ids)
+        (nation, other), (left, right) = self._pairs(), pair_positions(len(out.nation_ids))
         return pd.DataFrame({
             "replication": out.replication,
-            "nation": ids[i.ravel()[keep]],
-            "other": ids[j.ravel()[keep]],
-            "trust": out.trust.ravel()[keep],
-            "interoperability": out.interoperability.mean(axis=2).ravel()[keep],
+            "nation": nation,
+            "other": other,
+            "trust": out.trust[left, right],
+            "interoperability": out.interoperability.mean(axis=2)[left, right],
         })
+
+    def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
+        """Names of every ordered pair of different nations, row by row."""
+        ids = np.array(self.output.nation_ids)
+        left, right = pair_positions(len(ids))
+        return ids[left], ids[right]
 
     def _long(self, block: np.ndarray, key: str, keys: tuple[str, ...],
               metrics: tuple[str, ...], **extra: Any) -> pd.DataFrame:
