@@ -110,12 +110,16 @@ def warned(shares_with_allies: NDArray[np.bool_], is_ally: NDArray[np.bool_]
     return shares_with_allies.any(axis=1) | is_ally
 
 
-def early_warning(shares: NDArray[np.bool_], members: NDArray[np.int64],
-                  allies: NDArray[np.int64]) -> float:
-    """Share of a region's nations that are allies or share information with one."""
-    if len(members) == 0:
+def early_warning(shares_with_allies: NDArray[np.bool_], is_ally: NDArray[np.bool_]) -> float:
+    """Share of a region's nations that are allies or share information with one.
+
+    Args:
+        shares_with_allies: region member x ally, whether the two share.
+        is_ally: whether each member is itself an ally.
+    """
+    if len(is_ally) == 0:
         return 0.0
-    return float(np.mean(warned(shares[np.ix_(members, allies)], np.isin(members, allies))))
+    return float(np.mean(warned(shares_with_allies, is_ally)))
 
 
 def budget_grant(annual_budget: float, political_will: float, cut: float) -> float:

@@ -205,12 +205,10 @@ class World:
         """`dynamics.early_warning` of one region, from trust between its members and the
         allies only (not the whole matrix: a crisis should not cost N^2)."""
         members, allies = self.members[region], self.allies
-        if len(members) == 0:
-            return 0.0
         shares = np.minimum(self.trust(time, grid(members, allies)),
                             self.trust(time, grid(allies, members)).T) >= self.share_threshold
         shares[members[:, None] == allies[None, :]] = False
-        return float(np.mean(dynamics.warned(shares, self.is_ally[members])))
+        return dynamics.early_warning(shares, self.is_ally[members])
 
     def snapshot(self, time: float) -> Snapshot:
         return Snapshot(
