@@ -93,9 +93,11 @@ def crisis_effectiveness(capabilities: ArrayLike, mean_interoperability: float,
 
 
 def sharing(trust_matrix: NDArray[np.float64], threshold: float) -> NDArray[np.bool_]:
-    """Who shares information: trust both ways at least `threshold` (never with oneself)."""
-    both_ways = np.minimum(trust_matrix, trust_matrix.T) >= threshold
-    np.fill_diagonal(both_ways, False)
+    """Who shares information: trust both ways at least `threshold` (never with oneself).
+    A stack of matrices (leading axes) gives a stack of answers."""
+    both_ways = np.minimum(trust_matrix, trust_matrix.swapaxes(-1, -2)) >= threshold
+    oneself = np.arange(trust_matrix.shape[-1])
+    both_ways[..., oneself, oneself] = False
     return both_ways
 
 
@@ -104,10 +106,11 @@ def warned(shares_with_allies: NDArray[np.bool_], is_ally: NDArray[np.bool_]
     """Which nations get early warning: allies, and those sharing with an ally.
 
     Args:
-        shares_with_allies: nation x ally, whether the two share (never with oneself).
+        shares_with_allies: nation x ally, whether the two share (never with oneself);
+            leading axes for a stack of them.
         is_ally: whether each nation is itself an ally.
     """
-    return shares_with_allies.any(axis=1) | is_ally
+    return shares_with_allies.any(axis=-1) | is_ally
 
 
 def early_warning(shares_with_allies: NDArray[np.bool_], is_ally: NDArray[np.bool_]) -> float:

@@ -61,9 +61,8 @@ def run_one(scenario: Scenario, seed: int = 0, replication: int = 0,
     start_processes(env, activities, scenario, seed, replication, recorder)
     env.run(until=scenario.horizon_days)
     recorder.sample(scenario.horizon_days)
-
-    final = recorder.final
-    assert final is not None and recorder.samples == len(times)
+    assert recorder.samples == len(times)
+    final = world.snapshot(scenario.horizon_days)
     return RunOutput(
         scenario=scenario.name,
         seed=seed,

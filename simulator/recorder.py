@@ -47,11 +47,15 @@ def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:
 class Recorder:
     """Fills one row per sample time; the engine turns the blocks into tables at the end.
 
-    The index sets of the metrics (ally-partner blocks, ally pairs, regions) are
-    built once; each sample is then a handful of whole-array operations.
+    A sample only copies the world's state (two flat arrays) and the counts; the
+    metrics are worked out for a batch of samples at once, each a handful of
+    whole-array operations along a leading sample axis, with the same arithmetic
+    per sample (and so the same bits) as one at a time. Batches are sized to stay
+    in cache, so large worlds take small batches.
     """
 
-    def __init__(self, world: World, counts: Counts, times: NDArray[np.float64]):
+    def __init__(self, world: World, counts: Counts, times: NDArray[np.float64],
+                 batch_bytes: int = 2**21):
         self.world = world
         self.counts = counts
         self.times = times
@@ -60,69 +64,95 @@ class Recorder:
         self.nations = np.full((len(times), nations, len(NATION_METRICS)), np.nan)
         self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
         self.samples = 0
-        self.final: Snapshot | None = None
         allies, partners = world.allies, world.partners
         self.with_allies = (allies[:, None], np.arange(nations)[None, :])
-        self.ally_partner = np.ix_(allies, partners)
-        self.partner_ally = np.ix_(partners, allies)
+        self.ally_partner = (allies[:, None], partners[None, :])
+        self.partner_ally = (partners[:, None], allies[None, :])
         upper = np.triu_indices(len(allies), k=1)
         self.ally_pairs = (upper[0], allies[upper[1]])  # (ally position, nation)
-        self.region_sizes = np.array([len(members) for members in world.members])
+        self.membership = (world.region_of[:, None] == np.arange(regions)).astype(float)
+        self.region_sizes = self.membership.sum(axis=0)
+
+        state = world.state.values
+        per_sample = state.nbytes + 8 * (4 * nations**2 + len(allies) * nations
+                                         * len(world.domains))
+        self.batch = int(np.clip(batch_bytes // per_sample, 1, len(times)))
+        self._times = np.empty(self.batch)
+        self._values = np.empty((self.batch, state.size))
+        self._stamps = np.empty((self.batch, state.size))
+        self._held = 0
 
     def sample(self, time: float) -> None:
-        """Record every metric at `time` into the next row."""
-        snapshot = self.world.snapshot(time)
-        row = self.samples
+        """Keep the state at `time` for the next row; work out the metrics when the batch
+        is full or the run is over."""
+        held, state = self._held, self.world.state
+        self._times[held] = time
+        self._values[held] = state.values
+        self._stamps[held] = state.stamps
+        self.series[self.samples, len(STATE_METRICS):] = list(vars(self.counts).values())
+        self.samples += 1
+        self._held += 1
+        if self._held == self.batch or self.samples == len(self.times):
+            self._record_held()
+
+    def _record_held(self) -> None:
+        held, self._held = self._held, 0
+        rows = slice(self.samples - held, self.samples)
+        snapshot = self.world.snapshots(self._times[:held], self._values[:held],
+                                        self._stamps[:held])
         shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
         warning = self._early_warning(shares)
-        self.series[row, : len(STATE_METRICS)] = self._state_metrics(snapshot, shares, warning)
-        self.series[row, len(STATE_METRICS):] = [getattr(self.counts, name)
-                                                 for name in COUNT_METRICS]
-        nations = self.nations[row]
-        nations[:, 0] = snapshot.standards.mean(axis=1)
-        nations[:, 1] = snapshot.proficiency.mean(axis=1)
-        nations[:, 2] = snapshot.capability
-        nations[:, 3] = snapshot.stability
-        nations[:, 4] = snapshot.openness
-        self.regions[row, :, 0] = snapshot.tension
-        self.regions[row, :, 1] = warning
-        self.samples += 1
-        self.final = snapshot
+        self.series[rows, : len(STATE_METRICS)] = np.column_stack(
+            self._state_metrics(snapshot, shares, warning))
+        nations = self.nations[rows]
+        nations[..., 0] = snapshot.standards.mean(axis=-1)
+        nations[..., 1] = snapshot.proficiency.mean(axis=-1)
+        nations[..., 2] = snapshot.capability
+        nations[..., 3] = snapshot.stability
+        nations[..., 4] = snapshot.openness
+        self.regions[rows, :, 0] = snapshot.tension
+        self.regions[rows, :, 1] = warning
 
     def _early_warning(self, shares: NDArray[np.bool_]) -> NDArray[np.float64]:
-        """`dynamics.early_warning` for every region at once (0 for an empty region)."""
+        """`dynamics.early_warning` for every sample and region (0 for an empty region)."""
         world = self.world
-        covered = dynamics.warned(shares[:, world.allies], world.is_ally)
-        counts = np.bincount(world.region_of, weights=covered, minlength=len(self.region_sizes))
+        covered = dynamics.warned(shares[..., world.allies], world.is_ally)
+        counts = covered @ self.membership  # whole numbers: exact in any order
         return np.divide(counts, self.region_sizes, out=np.zeros_like(counts),
                          where=self.region_sizes > 0)
 
     def _state_metrics(self, snapshot: Snapshot, shares: NDArray[np.bool_],
-                       warning: NDArray[np.float64]) -> list[float]:
-        """The state metrics of one snapshot, in the order of `STATE_METRICS`."""
+                       warning: NDArray[np.float64]) -> list[NDArray[np.float64]]:
+        """The state metrics of a batch of snapshots, in the order of `STATE_METRICS`."""
         partners = self.world.partners
         with_allies = snapshot.interoperability_between(*self.with_allies, self.world.weights)
-        ally_partner = with_allies.take(partners, axis=1)  # C order: sums keep their order
-        ally_ally = with_allies[self.ally_pairs]
-        pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=2))
+        ally_partner = with_allies.take(partners, axis=-2)  # C order: sums keep their order
+        ally_ally = with_allies[..., self.ally_pairs[0], self.ally_pairs[1], :]
+        pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=-1))
         trust = snapshot.trust
         return [
-            _mean(ally_partner),
-            _mean(ally_ally),
-            _mean(pair_levels >= 2),
-            _mean(trust[self.ally_partner]),
-            _mean(trust[self.partner_ally]),
-            float(np.count_nonzero(shares) // 2),  # sharing is symmetric, never with oneself
-            _mean(warning),
-            _mean(snapshot.standards[partners]),
-            _mean(snapshot.proficiency[partners]),
-            _mean(snapshot.capability[partners]),
-            _mean(snapshot.stability[partners]),
-            float(snapshot.tension.max()),
+            _means(ally_partner),
+            _means(ally_ally),
+            _means(pair_levels >= 2),
+            _means(trust[..., self.ally_partner[0], self.ally_partner[1]]),
+            _means(trust[..., self.partner_ally[0], self.partner_ally[1]]),
+            np.count_nonzero(shares, axis=(-2, -1)) // 2,  # symmetric, never with oneself
+            _means(warning),
+            _means(snapshot.standards[..., partners, :]),
+            _means(snapshot.proficiency[..., partners, :]),
+            _means(snapshot.capability[..., partners]),
+            _means(snapshot.stability[..., partners]),
+            snapshot.tension.max(axis=-1),
         ]
 
 
-def _mean(values: NDArray[np.float64]) -> float:
-    """The mean, or NaN for an empty set (without numpy's warning about it); the same
-    sum and division as `np.mean`, without its overhead."""
-    return float(values.sum() / values.size) if values.size else math.nan
+def _means(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The mean of each sample (first axis) over everything else, NaN for an empty set
+    (without numpy's warning): per sample the same sum, in the same order, and the
+    same division as `np.mean` of that sample alone. Fancy indexing behind a leading
+    axis can leave that axis innermost in memory, where numpy would sum across
+    samples in another order: hence the C-ordered copy."""
+    flat = np.ascontiguousarray(values).reshape(len(values), -1)
+    if flat.shape[1] == 0:
+        return np.full(len(values), math.nan)
+    return flat.sum(axis=1) / flat.shape[1]

@@ -9,6 +9,7 @@ the recorder samples does not change a run.
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,6 +50,39 @@ class Decaying:
         self.stamps[cells] = time
 
 
+class State:
+    """Several decaying quantities in one flat buffer of values and one of clocks.
+
+    The state takes over the quantities' storage (their arrays become views of
+    the buffers), so the recorder copies the whole world with two copies and
+    later decays a batch of such copies in one operation.
+    """
+
+    def __init__(self, parts: dict[str, Decaying]):
+        self.values = np.concatenate([part.values.ravel() for part in parts.values()])
+        self.stamps = np.concatenate([part.stamps.ravel() for part in parts.values()])
+        self.rates = np.concatenate([np.full(part.values.size, part.rate)
+                                     for part in parts.values()])
+        self._layout: dict[str, tuple[slice, tuple[int, ...]]] = {}
+        offset = 0
+        for name, part in parts.items():
+            cut, shape = slice(offset, offset + part.values.size), part.values.shape
+            part.values = self.values[cut].reshape(shape)
+            part.stamps = self.stamps[cut].reshape(shape)
+            self._layout[name] = cut, shape
+            offset = cut.stop
+
+    def levels(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
+               stamps: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
+        """Every quantity at `times`, from copies of `values` and `stamps` taken then; with
+        an array of times (one copy per row) each quantity gains a leading axis."""
+        elapsed = np.asarray(times)[..., None] - stamps
+        decayed = dynamics.decayed(values, self.rates, elapsed)
+        batch = decayed.shape[:-1]
+        return {name: decayed[..., cut].reshape(batch + shape)
+                for name, (cut, shape) in self._layout.items()}
+
+
 def ordered_pairs(members: Sequence[int] | Index) -> tuple[Index, Index]:
     """Every (i, j) with i != j among distinct `members`, row by row: the cells of a
     relation between them."""
@@ -83,7 +117,8 @@ def grid(rows: Index, cols: Index) -> tuple[Index, Index]:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """Every state array at one time, for the recorder and the end-of-run matrices."""
+    """Every state array at one time, or at several along a leading axis: for the recorder
+    and the end-of-run matrices."""
 
     standards: NDArray[np.float64]
     proficiency: NDArray[np.float64]
@@ -96,17 +131,17 @@ class Snapshot:
 
     def interoperability(self, weights: tuple[float, float, float]) -> NDArray[np.float64]:
         """I[i, j, d] for every pair and domain (the diagonal uses familiarity 1)."""
-        everyone = np.arange(len(self.capability))
+        everyone = np.arange(self.capability.shape[-1])
         return self.interoperability_between(everyone[:, None], everyone[None, :], weights)
 
     def interoperability_between(self, rows: Index, cols: Index,
                                  weights: tuple[float, float, float]) -> NDArray[np.float64]:
         """I[i, j, d] for the nations `rows` and `cols` broadcast together (as from `np.ix_`);
         a nation paired with itself has familiarity 1."""
-        familiarity = np.where(rows == cols, 1.0, self.familiarity[rows, cols])
+        familiarity = np.where(rows == cols, 1.0, self.familiarity[..., rows, cols])
         return dynamics.interoperability(
-            self.standards[rows], self.standards[cols],
-            self.proficiency[rows], self.proficiency[cols],
+            self.standards[..., rows, :], self.standards[..., cols, :],
+            self.proficiency[..., rows, :], self.proficiency[..., cols, :],
             familiarity[..., None], weights,
         )
 
@@ -135,7 +170,6 @@ class World:
 
         self.absorb = np.array([nation.absorptive_capacity for nation in nations])
         self.will = np.array([nation.political_will for nation in nations])
-        self.capability = np.array([nation.capability for nation in nations])
         self.base_stability = np.array([nation.stability for nation in nations])
         self.base_openness = np.array([nation.openness for nation in nations])
         self.interest = np.array([self._interests(nation) for nation in nations])
@@ -153,6 +187,15 @@ class World:
         self.stability_lost = Decaying(np.zeros(len(nations)), half_lives.stability)
         self.openness_lost = Decaying(np.zeros(len(nations)), half_lives.openness)
         self.tension = Decaying(np.zeros(len(self.region_ids)), half_lives.tension)
+        capability = Decaying(np.array([nation.capability for nation in nations]), math.inf)
+        self.state = State({
+            "standards": self.standards, "proficiency": self.proficiency,
+            "familiarity": self.familiarity, "positive": self.positive,
+            "negative": self.negative, "pressure": self.pressure,
+            "stability_lost": self.stability_lost, "openness_lost": self.openness_lost,
+            "tension": self.tension, "capability": capability,  # learns, never decays
+        })
+        self.capability = capability.values
 
         weights = parameters.interoperability_weights
         self.weights = (weights.standards, weights.proficiency, weights.familiarity)
@@ -211,15 +254,23 @@ class World:
         return dynamics.early_warning(shares, self.is_ally[members])
 
     def snapshot(self, time: float) -> Snapshot:
+        return self.snapshots(time, self.state.values, self.state.stamps)
+
+    def snapshots(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
+                  stamps: NDArray[np.float64]) -> Snapshot:
+        """The world at `times` from copies of the state's values and stamps taken then
+        (`State.levels`): a batch of snapshots when `times` is an array."""
+        levels = self.state.levels(times, values, stamps)
         return Snapshot(
-            standards=self.standards.at(time),
-            proficiency=self.proficiency.at(time),
-            familiarity=self.familiarity.at(time),
-            trust=self.trust(time),
-            capability=self.capability.copy(),
-            stability=self.stability(time),
-            openness=self.openness(time),
-            tension=self.tension.at(time),
+            standards=levels["standards"],
+            proficiency=levels["proficiency"],
+            familiarity=levels["familiarity"],
+            trust=dynamics.trust(levels["positive"], levels["negative"], self.trust_prior,
+                                 self.prior_weight),
+            capability=levels["capability"],
+            stability=_unit(self.base_stability - levels["stability_lost"]),
+            openness=_unit(self.base_openness - levels["openness_lost"]),
+            tension=levels["tension"],
         )
 
     # --- effects of activities ------------------------------------------------------------
