@@ -22,9 +22,17 @@ def decay_rate(half_life_days: float) -> float:
     return LN2 / half_life_days
 
 
-def decayed(value: ArrayLike, rate: float, elapsed_days: ArrayLike) -> ArrayLike:
-    """A quantity after `elapsed_days` of exponential decay toward zero, exactly."""
-    return value * np.exp(-rate * elapsed_days)
+def decayed(value: ArrayLike, rate: ArrayLike, elapsed_days: ArrayLike,
+            out: NDArray[np.float64] | None = None) -> ArrayLike:
+    """A quantity after `elapsed_days` of exponential decay toward zero, exactly.
+
+    With `out` (which may be `elapsed_days` itself) the same arithmetic runs in
+    place: large batches then cost no fresh memory."""
+    if out is None:
+        return value * np.exp(-rate * elapsed_days)
+    np.multiply(-rate, elapsed_days, out=out)
+    np.exp(out, out=out)
+    return np.multiply(value, out, out=out)
 
 
 def learning_gain(rate: float, intensity: float, absorb: ArrayLike, fit: ArrayLike) -> ArrayLike:

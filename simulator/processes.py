@@ -28,7 +28,7 @@ from simulator.schema import (
     Threat,
     Workshop,
 )
-from simulator.world import World, grid, ordered_pairs
+from simulator.world import World, ordered_pairs
 
 Process = Generator[simpy.Event, Any, Any]
 
@@ -79,18 +79,17 @@ class Counts:
 
 @dataclass(frozen=True)
 class ModuleEffects:
-    """The cells a program's modules touch and the gains they apply, worked out once."""
+    """What every module of a program does, worked out once: the state cells it trains
+    (the partner's standards, proficiency and capability, familiarity both ways) with
+    their gains, and the cells it adds to (trust evidence about the provider,
+    engagement pressure) with their amounts, all as positions in the world's state."""
 
     partner: int
     provider: int
-    cells: tuple[np.ndarray, np.ndarray]
-    standards_gain: np.ndarray
-    proficiency_gain: np.ndarray
-    capability_gain: float
-    pair: tuple[np.ndarray, np.ndarray]
-    familiarity_gain: float
-    trust_evidence: float
-    pressure: float
+    trained: np.ndarray
+    gains: np.ndarray
+    added: np.ndarray
+    amounts: np.ndarray
     mean_fit: float
 
 
@@ -163,16 +162,16 @@ class Activities:
     def _conclude_exercise(self, exercise: Exercise, participants: np.ndarray,
                            domains: np.ndarray, region: int, draw: float) -> None:
         world, now, rates = self.world, self.env.now, self.parameters.exercise
-        mean_interoperability = world.mean_interoperability(now, participants, domains)
+        joint = world.joint(now, participants, domains)
+        mean_interoperability = joint.mean_interoperability()
         success = draw < dynamics.exercise_success_probability(mean_interoperability,
                                                                rates.min_success)
-        world.train(world.proficiency, now, participants, domains, rates.proficiency,
-                    exercise.intensity)
-        partners = participants[~world.is_ally[participants]]
-        if len(partners) and world.is_ally[participants].any():
-            world.train(world.standards, now, partners, domains, rates.standards,
-                        exercise.intensity)
-        world.acquaint(now, participants, min(1.0, rates.familiarity * exercise.intensity))
+        joint.train("proficiency", rates.proficiency, exercise.intensity)
+        is_partner = ~world.is_ally[participants]
+        if is_partner.any() and not is_partner.all():
+            joint.train("standards", rates.standards, exercise.intensity, who=is_partner)
+        joint.acquaint(min(1.0, rates.familiarity * exercise.intensity))
+        joint.commit()
         weights = self.parameters.weights
         weight = weights.success if success else weights.failure
         world.add_evidence(now, participants, success, weight * exercise.intensity)
@@ -259,20 +258,30 @@ class Activities:
         domains = world.domains_of(program.domains)
         fit = dynamics.program_fit(program.tailored, world.needs[partner, domains],
                                    rates.untailored_fit)
-        partner_only = np.array([partner])
-        absorb = world.absorb[partner_only][:, None]
-        mean_fit = float(np.mean(fit))
+        absorb, mean_fit = world.absorb[partner], float(np.mean(fit))
+        pair = ordered_pairs([partner, provider])
+        familiarity_gain = min(1.0, rates.familiarity * program.intensity)
+        trained = [
+            (world.standards.index[partner, domains],
+             dynamics.learning_gain(rates.standards, program.intensity, absorb, fit)),
+            (world.proficiency.index[partner, domains],
+             dynamics.learning_gain(rates.proficiency, program.intensity, absorb, fit)),
+            (world.state["capability"].index[[partner]],
+             [dynamics.learning_gain(rates.capability, program.intensity, absorb, mean_fit)]),
+            (world.familiarity.index[pair], [familiarity_gain] * 2),
+        ]
+        added = [
+            (world.positive.index[[partner], [provider]],
+             [weights.success * program.intensity * mean_fit]),
+            (world.pressure.index[[partner]],
+             [program.intensity * (0.5 if program.tailored else 1.0)]),
+        ]
         return ModuleEffects(
-            partner=partner, provider=provider, cells=grid(partner_only, domains),
-            standards_gain=dynamics.learning_gain(rates.standards, program.intensity, absorb, fit),
-            proficiency_gain=dynamics.learning_gain(rates.proficiency, program.intensity, absorb,
-                                                    fit),
-            capability_gain=dynamics.learning_gain(rates.capability, program.intensity,
-                                                   world.absorb[partner], mean_fit),
-            pair=ordered_pairs([partner, provider]),
-            familiarity_gain=min(1.0, rates.familiarity * program.intensity),
-            trust_evidence=weights.success * program.intensity * mean_fit,
-            pressure=program.intensity * (0.5 if program.tailored else 1.0),
+            partner=partner, provider=provider,
+            trained=np.concatenate([cells for cells, _ in trained]),
+            gains=np.concatenate([gains for _, gains in trained]),
+            added=np.concatenate([cells for cells, _ in added]),
+            amounts=np.concatenate([amounts for _, amounts in added]),
             mean_fit=mean_fit,
         )
 
@@ -280,13 +289,8 @@ class Activities:
         world, now = self.world, self.env.now
         rates, weights = self.parameters.program, self.parameters.weights
         partner, provider = effects.partner, effects.provider
-        world.standards.learn(now, effects.cells, effects.standards_gain)
-        world.proficiency.learn(now, effects.cells, effects.proficiency_gain)
-        world.capability[partner] = dynamics.learn(world.capability[partner],
-                                                   effects.capability_gain)
-        world.familiarity.learn(now, effects.pair, effects.familiarity_gain)
-        world.positive.add(now, (partner, provider), effects.trust_evidence)
-        world.pressure.add(now, partner, effects.pressure)
+        world.state.learn(now, effects.trained, effects.gains)
+        world.state.add(now, effects.added, effects.amounts)
         self.counts.modules_delivered += 1
         self._log("module_end", f"programs.{program.id}", fit=effects.mean_fit)
         bias = dynamics.bias_evidence(float(world.pressure.at(now, partner)),

@@ -99,7 +99,7 @@ class Recorder:
         held, self._held = self._held, 0
         rows = slice(self.samples - held, self.samples)
         snapshot = self.world.snapshots(self._times[:held], self._values[:held],
-                                        self._stamps[:held])
+                                        self._stamps[:held], in_place=True)
         shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
         warning = self._early_warning(shares)
         self.series[rows, : len(STATE_METRICS)] = np.column_stack(

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from simulator import dynamics
 from simulator.schema import Nation, Scenario
@@ -23,64 +23,100 @@ Index = NDArray[np.int64]
 Cells = tuple[Index, ...] | Index | int
 
 
-class Decaying:
-    """An array whose cells decay toward zero with one half-life, each on its own clock."""
+class State:
+    """Every decaying quantity of a world in one flat buffer of values and one of clocks.
 
-    def __init__(self, initial: NDArray[np.float64], half_life_days: float):
-        self.values = np.array(initial, dtype=float)
+    A cell is addressed by its position in the buffers, so one event can read or
+    change cells of several quantities with one gather and one scatter (each cell
+    decays at its own quantity's rate), and the recorder copies the whole world
+    with two copies, to decay a batch of such copies later in one operation.
+    """
+
+    def __init__(self, quantities: dict[str, tuple[ArrayLike, float]]):
+        initials = {name: np.asarray(initial, dtype=float)
+                    for name, (initial, _) in quantities.items()}
+        self.values = np.concatenate([initial.ravel() for initial in initials.values()])
         self.stamps = np.zeros_like(self.values)
-        self.rate = dynamics.decay_rate(half_life_days)
+        self.rates = np.concatenate([
+            np.full(initials[name].size, dynamics.decay_rate(half_life))
+            for name, (_, half_life) in quantities.items()
+        ])
+        self.parts: dict[str, Decaying] = {}
+        offset = 0
+        for name, initial in initials.items():
+            cut = slice(offset, offset + initial.size)
+            self.parts[name] = Decaying(self, cut, initial.shape)
+            offset = cut.stop
+
+    def __getitem__(self, name: str) -> Decaying:
+        return self.parts[name]
+
+    def at(self, time: float, positions: Index | np.integer, rate: float | None = None
+           ) -> NDArray[np.float64]:
+        """Values at `time` of the cells at `positions`, without changing anything; `rate`
+        when they all belong to one quantity (saves a gather)."""
+        rates = self.rates.take(positions) if rate is None else rate
+        return dynamics.decayed(self.values.take(positions), rates,
+                                time - self.stamps.take(positions))
+
+    def learn(self, time: float, positions: Index, gain: ArrayLike,
+              rate: float | None = None) -> None:
+        """Apply the learning rule to the cells at `positions`, as of `time`."""
+        self.put(time, positions, dynamics.learn(self.at(time, positions, rate), gain))
+
+    def add(self, time: float, positions: Index, amount: ArrayLike,
+            rate: float | None = None) -> None:
+        self.put(time, positions, self.at(time, positions, rate) + amount)
+
+    def scale(self, time: float, positions: Index, factor: float,
+              rate: float | None = None) -> None:
+        self.put(time, positions, self.at(time, positions, rate) * factor)
+
+    def put(self, time: float, positions: Index, values: ArrayLike) -> None:
+        """Write `values`, which are as of `time`, to the cells at `positions`."""
+        self.values.put(positions, values)
+        self.stamps.put(positions, time)
+
+    def levels(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
+               stamps: NDArray[np.float64], in_place: bool = False
+               ) -> dict[str, NDArray[np.float64]]:
+        """Every quantity at `times`, from copies of `values` and `stamps` taken then; with
+        an array of times (one copy per row) each quantity gains a leading axis.
+        `in_place` works in the `stamps` given, which the caller no longer needs."""
+        elapsed = np.subtract(np.asarray(times)[..., None], stamps,
+                              out=stamps if in_place else None)
+        decayed = dynamics.decayed(values, self.rates, elapsed, out=elapsed)
+        batch = decayed.shape[:-1]
+        return {name: decayed[..., part.cut].reshape(batch + part.index.shape)
+                for name, part in self.parts.items()}
+
+
+class Decaying:
+    """One quantity of a `State`: an array whose cells decay toward zero with one
+    half-life, each on its own clock, indexed like a numpy array of its shape."""
+
+    def __init__(self, state: State, cut: slice, shape: tuple[int, ...]):
+        self.state = state
+        self.cut = cut
+        self.rate = float(state.rates[cut.start]) if cut.stop > cut.start else 0.0
+        self.index = np.arange(cut.start, cut.stop).reshape(shape)
+        """Position of each cell in the state's buffers."""
+        self.values = state.values[cut].reshape(shape)
+        self.stamps = state.stamps[cut].reshape(shape)
 
     def at(self, time: float, cells: Cells = ...) -> NDArray[np.float64]:
         """Values of `cells` at `time`, without changing anything."""
-        return dynamics.decayed(self.values[cells], self.rate, time - self.stamps[cells])
+        return self.state.at(time, self.index[cells], self.rate)
 
-    def learn(self, time: float, cells: Cells, gain: NDArray[np.float64] | float) -> None:
+    def learn(self, time: float, cells: Cells, gain: ArrayLike) -> None:
         """Apply the learning rule to `cells` at `time`."""
-        self._set(time, cells, dynamics.learn(self.at(time, cells), gain))
+        self.state.learn(time, self.index[cells], gain, self.rate)
 
-    def add(self, time: float, cells: Cells, amount: NDArray[np.float64] | float) -> None:
-        self._set(time, cells, self.at(time, cells) + amount)
+    def add(self, time: float, cells: Cells, amount: ArrayLike) -> None:
+        self.state.add(time, self.index[cells], amount, self.rate)
 
     def scale(self, time: float, cells: Cells, factor: float) -> None:
-        self._set(time, cells, self.at(time, cells) * factor)
-
-    def _set(self, time: float, cells: Cells, values: NDArray[np.float64] | float) -> None:
-        self.values[cells] = values
-        self.stamps[cells] = time
-
-
-class State:
-    """Several decaying quantities in one flat buffer of values and one of clocks.
-
-    The state takes over the quantities' storage (their arrays become views of
-    the buffers), so the recorder copies the whole world with two copies and
-    later decays a batch of such copies in one operation.
-    """
-
-    def __init__(self, parts: dict[str, Decaying]):
-        self.values = np.concatenate([part.values.ravel() for part in parts.values()])
-        self.stamps = np.concatenate([part.stamps.ravel() for part in parts.values()])
-        self.rates = np.concatenate([np.full(part.values.size, part.rate)
-                                     for part in parts.values()])
-        self._layout: dict[str, tuple[slice, tuple[int, ...]]] = {}
-        offset = 0
-        for name, part in parts.items():
-            cut, shape = slice(offset, offset + part.values.size), part.values.shape
-            part.values = self.values[cut].reshape(shape)
-            part.stamps = self.stamps[cut].reshape(shape)
-            self._layout[name] = cut, shape
-            offset = cut.stop
-
-    def levels(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
-               stamps: NDArray[np.float64]) -> dict[str, NDArray[np.float64]]:
-        """Every quantity at `times`, from copies of `values` and `stamps` taken then; with
-        an array of times (one copy per row) each quantity gains a leading axis."""
-        elapsed = np.asarray(times)[..., None] - stamps
-        decayed = dynamics.decayed(values, self.rates, elapsed)
-        batch = decayed.shape[:-1]
-        return {name: decayed[..., cut].reshape(batch + shape)
-                for name, (cut, shape) in self._layout.items()}
+        self.state.scale(time, self.index[cells], factor, self.rate)
 
 
 def ordered_pairs(members: Sequence[int] | Index) -> tuple[Index, Index]:
@@ -146,6 +182,73 @@ class Snapshot:
         )
 
 
+class Joint:
+    """The cells a joint activity reads and trains: its members' standards and
+    proficiency in its domains, and their familiarity with each other.
+
+    They are brought to `time` with one gather; the training methods work on
+    these levels and keep what they change, and `commit` writes it all back with
+    one scatter. Cells are distinct, so the order of the changes does not matter.
+    """
+
+    def __init__(self, world: World, time: float, members: Index, domains: Index):
+        self.world, self.time, self.members = world, time, members
+        left, right = pair_positions(len(members))
+        block = grid(members, domains)
+        self.cells = {
+            "standards": world.standards.index[block],
+            "proficiency": world.proficiency.index[block],
+            "familiarity": world.familiarity.index[members[left], members[right]],
+        }
+        levels = world.state.at(time, np.concatenate([cells.ravel()
+                                                       for cells in self.cells.values()]))
+        self.levels: dict[str, NDArray[np.float64]] = {}
+        start = 0
+        for name, cells in self.cells.items():
+            self.levels[name] = levels[start: start + cells.size].reshape(cells.shape)
+            start += cells.size
+        self._changes: list[tuple[Index, NDArray[np.float64]]] = []
+
+    def mean_interoperability(self) -> float:
+        """Mean I over the pairs of members and the domains; a lone nation is its own pair."""
+        left, right = pair_positions(len(self.members))
+        familiarity = self.levels["familiarity"]
+        if len(left) == 0:
+            left = right = np.arange(len(self.members))
+            familiarity = np.ones(len(left))
+        standards, proficiency = self.levels["standards"], self.levels["proficiency"]
+        values = dynamics.interoperability(
+            standards[left], standards[right], proficiency[left], proficiency[right],
+            familiarity[:, None], self.world.weights,
+        )
+        return float(values.sum() / values.size)  # np.mean's sum and division, without its cost
+
+    def train(self, quantity: str, rate: float, intensity: float,
+              who: NDArray[np.bool_] | None = None) -> None:
+        """One training of the members (or those marked in `who`) in the domains, under
+        the learning rule of DESIGN.md section 4; `quantity` is standards or proficiency."""
+        rows = slice(None) if who is None else who
+        gain = dynamics.learning_gain(rate, intensity,
+                                      self.world.absorb[self.members[rows]][:, None], 1.0)
+        self._change(self.cells[quantity][rows],
+                     dynamics.learn(self.levels[quantity][rows], gain))
+
+    def acquaint(self, gain: float) -> None:
+        """Familiarity learning for every pair of members, the same both ways."""
+        self._change(self.cells["familiarity"], dynamics.learn(self.levels["familiarity"], gain))
+
+    def commit(self) -> None:
+        """Write every change back to the world's state."""
+        if self._changes:
+            cells, values = zip(*self._changes, strict=True)
+            self.world.state.put(self.time, np.concatenate([c.ravel() for c in cells]),
+                                 np.concatenate([v.ravel() for v in values]))
+            self._changes.clear()
+
+    def _change(self, cells: Index, values: NDArray[np.float64]) -> None:
+        self._changes.append((cells, values))
+
+
 class World:
     """Nations, their fixed traits, and the state the activities change."""
 
@@ -176,26 +279,29 @@ class World:
         self.needs = np.array([[domain in nation.needs for domain in self.domains]
                                for nation in nations])
 
-        self.standards = Decaying(self._initial(nations, "standards"), half_lives.standards)
-        self.proficiency = Decaying(self._initial(nations, "proficiency"), half_lives.proficiency)
         prior, familiarity = self._relations(scenario)
         self.trust_prior = prior
-        self.familiarity = Decaying(familiarity, half_lives.familiarity)
-        self.positive = Decaying(np.zeros_like(prior), half_lives.trust_evidence)
-        self.negative = Decaying(np.zeros_like(prior), half_lives.trust_evidence)
-        self.pressure = Decaying(np.zeros(len(nations)), half_lives.pressure)
-        self.stability_lost = Decaying(np.zeros(len(nations)), half_lives.stability)
-        self.openness_lost = Decaying(np.zeros(len(nations)), half_lives.openness)
-        self.tension = Decaying(np.zeros(len(self.region_ids)), half_lives.tension)
-        capability = Decaying(np.array([nation.capability for nation in nations]), math.inf)
+        nobody, no_region = np.zeros(len(nations)), np.zeros(len(self.region_ids))
         self.state = State({
-            "standards": self.standards, "proficiency": self.proficiency,
-            "familiarity": self.familiarity, "positive": self.positive,
-            "negative": self.negative, "pressure": self.pressure,
-            "stability_lost": self.stability_lost, "openness_lost": self.openness_lost,
-            "tension": self.tension, "capability": capability,  # learns, never decays
+            "standards": (self._initial(nations, "standards"), half_lives.standards),
+            "proficiency": (self._initial(nations, "proficiency"), half_lives.proficiency),
+            "familiarity": (familiarity, half_lives.familiarity),
+            "positive": (np.zeros_like(prior), half_lives.trust_evidence),
+            "negative": (np.zeros_like(prior), half_lives.trust_evidence),
+            "pressure": (nobody, half_lives.pressure),
+            "stability_lost": (nobody, half_lives.stability),
+            "openness_lost": (nobody, half_lives.openness),
+            "tension": (no_region, half_lives.tension),
+            "capability": ([nation.capability for nation in nations], math.inf),  # never decays
         })
-        self.capability = capability.values
+        self.standards, self.proficiency = self.state["standards"], self.state["proficiency"]
+        self.familiarity = self.state["familiarity"]
+        self.positive, self.negative = self.state["positive"], self.state["negative"]
+        self.pressure = self.state["pressure"]
+        self.stability_lost = self.state["stability_lost"]
+        self.openness_lost = self.state["openness_lost"]
+        self.tension = self.state["tension"]
+        self.capability = self.state["capability"].values
 
         weights = parameters.interoperability_weights
         self.weights = (weights.standards, weights.proficiency, weights.familiarity)
@@ -228,21 +334,13 @@ class World:
         return dynamics.trust(self.positive.at(time, cells), self.negative.at(time, cells),
                               self.trust_prior[cells], self.prior_weight)
 
+    def joint(self, time: float, members: Index, domains: Index) -> Joint:
+        """The cells a joint activity of `members` in `domains` reads and trains, at `time`."""
+        return Joint(self, time, members, domains)
+
     def mean_interoperability(self, time: float, members: Index, domains: Index) -> float:
         """Mean I over the pairs of `members` and `domains`; a lone nation is its own pair."""
-        left, right = pair_positions(len(members))
-        if len(left) == 0:
-            left = right = np.arange(len(members))
-            familiarity = np.ones(len(left))
-        else:
-            familiarity = self.familiarity.at(time, (members[left], members[right]))
-        standards = self.standards.at(time, grid(members, domains))
-        proficiency = self.proficiency.at(time, grid(members, domains))
-        values = dynamics.interoperability(
-            standards[left], standards[right], proficiency[left], proficiency[right],
-            familiarity[:, None], self.weights,
-        )
-        return float(np.mean(values))
+        return self.joint(time, members, domains).mean_interoperability()
 
     def early_warning(self, time: float, region: int) -> float:
         """`dynamics.early_warning` of one region, from trust between its members and the
@@ -257,10 +355,10 @@ class World:
         return self.snapshots(time, self.state.values, self.state.stamps)
 
     def snapshots(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
-                  stamps: NDArray[np.float64]) -> Snapshot:
+                  stamps: NDArray[np.float64], in_place: bool = False) -> Snapshot:
         """The world at `times` from copies of the state's values and stamps taken then
         (`State.levels`): a batch of snapshots when `times` is an array."""
-        levels = self.state.levels(times, values, stamps)
+        levels = self.state.levels(times, values, stamps, in_place)
         return Snapshot(
             standards=levels["standards"],
             proficiency=levels["proficiency"],
@@ -280,10 +378,6 @@ class World:
         """One training of `nations` in `domains` under the learning rule of DESIGN.md section 4."""
         gain = dynamics.learning_gain(rate, intensity, self.absorb[nations][:, None], fit)
         levels.learn(time, grid(nations, domains), gain)
-
-    def acquaint(self, time: float, members: Index, gain: float) -> None:
-        """Familiarity learning for every pair of `members`, the same both ways."""
-        self.familiarity.learn(time, ordered_pairs(members), gain)
 
     def add_evidence(self, time: float, members: Index, success: bool, amount: float) -> None:
         """Trust evidence of every member about every other, good or bad."""

@@ -14,7 +14,8 @@ import pytest
 import yaml
 
 import simulator
-from simulator.world import Decaying, World, ordered_pairs
+from simulator import dynamics
+from simulator.world import Decaying, State, World, ordered_pairs
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 WEIGHTS = (0.4, 0.3, 0.3)
@@ -56,9 +57,14 @@ def baseline(baseline_scenario):
 # --- Decaying ---------------------------------------------------------------------------
 
 
+def alone(initial: np.ndarray, half_life_days: float) -> Decaying:
+    """One decaying quantity in a state of its own."""
+    return State({"levels": (initial, half_life_days)})["levels"]
+
+
 def grid() -> Decaying:
     """A 2 x 3 array at 0.8 everywhere, half-life 100 days."""
-    return Decaying(np.full((2, 3), 0.8), 100.0)
+    return alone(np.full((2, 3), 0.8), 100.0)
 
 
 def test_reading_decays_exactly_and_changes_nothing():
@@ -116,7 +122,7 @@ def test_add_and_scale_bring_touched_cells_to_the_time():
 
 def test_add_to_the_cells_of_ordered_pairs():
     """Relations are touched as (rows, cols): only the off-diagonal cells change."""
-    relation = Decaying(np.zeros((3, 3)), 1095.0)
+    relation = alone(np.zeros((3, 3)), 1095.0)
     relation.add(10.0, ordered_pairs([0, 2]), 2.0)
     expected = np.zeros((3, 3))
     expected[0, 2] = expected[2, 0] = 2.0
@@ -290,9 +296,12 @@ def test_baseline_initial_levels_interests_and_needs(baseline, baseline_file):
 def test_acquaint_keeps_familiarity_exactly_symmetric(baseline, baseline_file):
     """Familiarity learning for every pair, at different times and in overlapping groups."""
     aldoria, istrava, pelagos = (baseline.nation(n) for n in ("aldoria", "istrava", "pelagos"))
-    baseline.acquaint(100.0, np.array([aldoria, istrava, pelagos]), 0.3)
-    baseline.acquaint(250.0, np.array([aldoria, istrava]), 0.3)
-    baseline.acquaint(251.5, np.array([pelagos, istrava, baseline.nation("galdor")]), 0.1)
+    for time, members, gain in [(100.0, [aldoria, istrava, pelagos], 0.3),
+                                (250.0, [aldoria, istrava], 0.3),
+                                (251.5, [pelagos, istrava, baseline.nation("galdor")], 0.1)]:
+        joint = baseline.joint(time, np.array(members), baseline.domains_of(["maritime"]))
+        joint.acquaint(gain)
+        joint.commit()
     for time in (251.5, 400.0):
         familiarity = baseline.familiarity.at(time)
         np.testing.assert_array_equal(familiarity, familiarity.T)
@@ -450,3 +459,44 @@ def test_an_interest_mapping_without_the_home_region_counts_home_as_one():
     data["nations"][0]["interests"] = {"north": 0.25}
     world = World(simulator.scenario_from_dict(data))
     np.testing.assert_array_equal(world.interest, [[0.25, 0.0, 0.0], [1.0, 0.5, 0.0]])
+
+
+# --- one gather for cells of several quantities ---------------------------------------
+
+
+def test_state_reads_and_trains_cells_of_several_quantities_at_once():
+    """Each cell decays at its own quantity's rate, and one learn over cells of two
+    quantities gives the same bits as one learn per quantity."""
+    quantities = {"fast": (np.full(3, 0.8), 10.0), "slow": (np.full((2, 2), 0.6), 1000.0)}
+    together, apart = State(quantities), State(quantities)
+    cells = np.concatenate([together["fast"].index[[0, 2]], together["slow"].index[1]])
+    np.testing.assert_allclose(together.at(30.0, cells),
+                               [0.8 * half(30, 10)] * 2 + [0.6 * half(30, 1000)] * 2, rtol=1e-14)
+    together.learn(30.0, cells, np.array([0.1, 0.2, 0.3, 0.4]))
+    apart["fast"].learn(30.0, [0, 2], np.array([0.1, 0.2]))
+    apart["slow"].learn(30.0, 1, np.array([0.3, 0.4]))
+    np.testing.assert_array_equal(together.values, apart.values)
+    np.testing.assert_array_equal(together.stamps, apart.stamps)
+
+
+def test_a_joint_activity_changes_exactly_what_separate_trainings_would(baseline):
+    """`Joint` gathers once and scatters once; cell by cell it must match training the
+    quantities one by one, and leave every other cell (and clock) alone."""
+    members, domains = baseline.nations_of(["aldoria", "istrava", "galdor"]), np.array([0, 2])
+    is_partner = ~baseline.is_ally[members]
+    separate = World(baseline.scenario)
+    joint = baseline.joint(120.0, members, domains)
+    before = joint.mean_interoperability()
+    joint.train("proficiency", 0.2, 1.5)
+    joint.train("standards", 0.1, 1.5, who=is_partner)
+    joint.acquaint(0.3)
+    joint.commit()
+    assert before == separate.mean_interoperability(120.0, members, domains)
+    absorb = separate.absorb[members][:, None]
+    separate.proficiency.learn(120.0, np.ix_(members, domains),
+                               dynamics.learning_gain(0.2, 1.5, absorb, 1.0))
+    separate.standards.learn(120.0, np.ix_(members[is_partner], domains),
+                             dynamics.learning_gain(0.1, 1.5, absorb[is_partner], 1.0))
+    separate.familiarity.learn(120.0, ordered_pairs(members), 0.3)
+    np.testing.assert_array_equal(baseline.state.values, separate.state.values)
+    np.testing.assert_array_equal(baseline.state.stamps, separate.state.stamps)
