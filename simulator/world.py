@@ -307,6 +307,7 @@ class World:
         self.weights = (weights.standards, weights.proficiency, weights.familiarity)
         self.prior_weight = parameters.trust_prior_weight
         self.share_threshold = parameters.sharing.share_threshold
+        self._mutual = [self._mutual_cells(members) for members in self.members]
 
     # --- names to indices -------------------------------------------------------------
 
@@ -345,11 +346,17 @@ class World:
     def early_warning(self, time: float, region: int) -> float:
         """`dynamics.early_warning` of one region, from trust between its members and the
         allies only (not the whole matrix: a crisis should not cost N^2)."""
-        members, allies = self.members[region], self.allies
-        shares = np.minimum(self.trust(time, grid(members, allies)),
-                            self.trust(time, grid(allies, members)).T) >= self.share_threshold
-        shares[members[:, None] == allies[None, :]] = False
-        return dynamics.early_warning(shares, self.is_ally[members])
+        cells, oneself = self._mutual[region]
+        trust = self.trust(time, cells)  # member in ally, and ally in member
+        shares = np.minimum(trust[0], trust[1]) >= self.share_threshold
+        shares[oneself] = False
+        return dynamics.early_warning(shares, self.is_ally[self.members[region]])
+
+    def _mutual_cells(self, members: Index) -> tuple[tuple[Index, Index], NDArray[np.bool_]]:
+        """Cells of trust both ways between `members` and the allies, stacked as (member
+        in ally, ally in member), each member x ally; and where the two are one nation."""
+        members, allies = np.broadcast_arrays(members[:, None], self.allies[None, :])
+        return (np.stack([members, allies]), np.stack([allies, members])), members == allies
 
     def snapshot(self, time: float) -> Snapshot:
         return self.snapshots(time, self.state.values, self.state.stamps)
