@@ -65,11 +65,10 @@ class Recorder:
         self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
         self.samples = 0
         allies, partners = world.allies, world.partners
-        self.with_allies = (allies[:, None], np.arange(nations)[None, :])
         self.ally_partner = (allies[:, None], partners[None, :])
         self.partner_ally = (partners[:, None], allies[None, :])
         upper = np.triu_indices(len(allies), k=1)
-        self.ally_pairs = (upper[0], allies[upper[1]])  # (ally position, nation)
+        self.ally_pairs = (allies[upper[0]], allies[upper[1]])  # each pair of allies once
         self.membership = (world.region_of[:, None] == np.arange(regions)).astype(float)
         self.region_sizes = self.membership.sum(axis=0)
 
@@ -77,18 +76,16 @@ class Recorder:
         per_sample = state.nbytes + 8 * (4 * nations**2 + len(allies) * nations
                                          * len(world.domains))
         self.batch = int(np.clip(batch_bytes // per_sample, 1, len(times)))
-        self._times = np.empty(self.batch)
         self._values = np.empty((self.batch, state.size))
-        self._stamps = np.empty((self.batch, state.size))
+        self._elapsed = np.empty((self.batch, state.size))
         self._held = 0
 
     def sample(self, time: float) -> None:
         """Keep the state at `time` for the next row; work out the metrics when the batch
         is full or the run is over."""
         held, state = self._held, self.world.state
-        self._times[held] = time
         self._values[held] = state.values
-        self._stamps[held] = state.stamps
+        np.subtract(time, state.stamps, out=self._elapsed[held])
         self.series[self.samples, len(STATE_METRICS):] = list(vars(self.counts).values())
         self.samples += 1
         self._held += 1
@@ -98,8 +95,7 @@ class Recorder:
     def _record_held(self) -> None:
         held, self._held = self._held, 0
         rows = slice(self.samples - held, self.samples)
-        snapshot = self.world.snapshots(self._times[:held], self._values[:held],
-                                        self._stamps[:held], in_place=True)
+        snapshot = self.world.snapshots(self._values[:held], self._elapsed[:held])
         shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
         warning = self._early_warning(shares)
         self.series[rows, : len(STATE_METRICS)] = np.column_stack(
@@ -124,16 +120,15 @@ class Recorder:
     def _state_metrics(self, snapshot: Snapshot, shares: NDArray[np.bool_],
                        warning: NDArray[np.float64]) -> list[NDArray[np.float64]]:
         """The state metrics of a batch of snapshots, in the order of `STATE_METRICS`."""
-        partners = self.world.partners
-        with_allies = snapshot.interoperability_between(*self.with_allies, self.world.weights)
-        ally_partner = with_allies.take(partners, axis=-2)  # C order: sums keep their order
-        ally_ally = with_allies[..., self.ally_pairs[0], self.ally_pairs[1], :]
-        pair_levels = dynamics.interoperability_level(ally_partner.mean(axis=-1))
+        partners, weights = self.world.partners, self.world.weights
+        ally_partner = snapshot.interoperability_between(*self.ally_partner, weights)
+        ally_ally = snapshot.interoperability_between(*self.ally_pairs, weights)
+        compatible = ally_partner.mean(axis=-1) >= dynamics.LEVEL_EDGES[1]  # level 2 or more
         trust = snapshot.trust
         return [
             _means(ally_partner),
             _means(ally_ally),
-            _means(pair_levels >= 2),
+            _means(compatible),
             _means(trust[..., self.ally_partner[0], self.ally_partner[1]]),
             _means(trust[..., self.partner_ally[0], self.partner_ally[1]]),
             np.count_nonzero(shares, axis=(-2, -1)) // 2,  # symmetric, never with oneself

@@ -77,14 +77,11 @@ class State:
         self.values.put(positions, values)
         self.stamps.put(positions, time)
 
-    def levels(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
-               stamps: NDArray[np.float64], in_place: bool = False
+    def levels(self, values: NDArray[np.float64], elapsed: NDArray[np.float64]
                ) -> dict[str, NDArray[np.float64]]:
-        """Every quantity at `times`, from copies of `values` and `stamps` taken then; with
-        an array of times (one copy per row) each quantity gains a leading axis.
-        `in_place` works in the `stamps` given, which the caller no longer needs."""
-        elapsed = np.subtract(np.asarray(times)[..., None], stamps,
-                              out=stamps if in_place else None)
+        """Every quantity from a copy of `values` read `elapsed` days after each cell's
+        stamp; with a batch of copies (one per row) each quantity gains a leading
+        axis. Works in `elapsed`, which it overwrites."""
         decayed = dynamics.decayed(values, self.rates, elapsed, out=elapsed)
         batch = decayed.shape[:-1]
         return {name: decayed[..., part.cut].reshape(batch + part.index.shape)
@@ -346,26 +343,32 @@ class World:
     def early_warning(self, time: float, region: int) -> float:
         """`dynamics.early_warning` of one region, from trust between its members and the
         allies only (not the whole matrix: a crisis should not cost N^2)."""
-        cells, oneself = self._mutual[region]
-        trust = self.trust(time, cells)  # member in ally, and ally in member
+        evidence, prior, oneself = self._mutual[region]
+        positive, negative = self.state.at(time, evidence, self.positive.rate)
+        trust = dynamics.trust(positive, negative, prior, self.prior_weight)
         shares = np.minimum(trust[0], trust[1]) >= self.share_threshold
         shares[oneself] = False
         return dynamics.early_warning(shares, self.is_ally[self.members[region]])
 
-    def _mutual_cells(self, members: Index) -> tuple[tuple[Index, Index], NDArray[np.bool_]]:
-        """Cells of trust both ways between `members` and the allies, stacked as (member
-        in ally, ally in member), each member x ally; and where the two are one nation."""
+    def _mutual_cells(self, members: Index
+                      ) -> tuple[Index, NDArray[np.float64], NDArray[np.bool_]]:
+        """What early warning reads between `members` and the allies, each member x ally,
+        stacked as (member in ally, ally in member): the positions of the positive
+        and of the negative evidence (one rate: both have the trust-evidence
+        half-life), the trust priors, and where the two are one nation."""
         members, allies = np.broadcast_arrays(members[:, None], self.allies[None, :])
-        return (np.stack([members, allies]), np.stack([allies, members])), members == allies
+        rows, cols = np.stack([members, allies]), np.stack([allies, members])
+        evidence = np.stack([self.positive.index[rows, cols], self.negative.index[rows, cols]])
+        return evidence, self.trust_prior[rows, cols], members == allies
 
     def snapshot(self, time: float) -> Snapshot:
-        return self.snapshots(time, self.state.values, self.state.stamps)
+        return self.snapshots(self.state.values, time - self.state.stamps)
 
-    def snapshots(self, times: float | NDArray[np.float64], values: NDArray[np.float64],
-                  stamps: NDArray[np.float64], in_place: bool = False) -> Snapshot:
-        """The world at `times` from copies of the state's values and stamps taken then
-        (`State.levels`): a batch of snapshots when `times` is an array."""
-        levels = self.state.levels(times, values, stamps, in_place)
+    def snapshots(self, values: NDArray[np.float64], elapsed: NDArray[np.float64]) -> Snapshot:
+        """The world from a copy of the state's values read `elapsed` days after each
+        cell's stamp (`State.levels`, which overwrites `elapsed`): a batch of
+        snapshots when these have a leading axis."""
+        levels = self.state.levels(values, elapsed)
         return Snapshot(
             standards=levels["standards"],
             proficiency=levels["proficiency"],
