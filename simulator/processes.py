@@ -171,10 +171,10 @@ class Activities:
         if is_partner.any() and not is_partner.all():
             joint.train("standards", rates.standards, exercise.intensity, who=is_partner)
         joint.acquaint(min(1.0, rates.familiarity * exercise.intensity))
-        joint.commit()
         weights = self.parameters.weights
         weight = weights.success if success else weights.failure
-        world.add_evidence(now, participants, success, weight * exercise.intensity)
+        joint.add_evidence(success, weight * exercise.intensity)
+        joint.commit()
         self.counts.exercises_held += 1
         self._log("exercise_end", f"exercises.{exercise.id}", success=bool(success),
                   interoperability=mean_interoperability)
@@ -393,13 +393,14 @@ class Activities:
         responders = np.concatenate(([host], coalition))
         domain = world.domains_of([self.parameters.crisis_domains[kind]])
         warning = world.early_warning(now, region)
+        joint = world.joint(now, responders, domain)
         effectiveness = dynamics.crisis_effectiveness(
-            world.capability[responders], world.mean_interoperability(now, responders, domain),
-            warning, rules.early_warning_bonus,
+            world.capability[responders], joint.mean_interoperability(), warning,
+            rules.early_warning_bonus,
         )
         success = draw < effectiveness
-        weight = weights.success if success else weights.failure
-        world.add_evidence(now, responders, success, weight)
+        joint.add_evidence(success, weights.success if success else weights.failure)
+        joint.commit()
         if not success:
             world.stability_lost.add(now, host, rules.failure_shock)
         self.counts.crises += 1

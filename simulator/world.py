@@ -52,9 +52,13 @@ class State:
         return self.parts[name]
 
     def at(self, time: float, positions: Index | np.integer, rate: float | None = None
-           ) -> NDArray[np.float64]:
+           ) -> NDArray[np.float64] | np.float64:
         """Values at `time` of the cells at `positions`, without changing anything; `rate`
         when they all belong to one quantity (saves a gather)."""
+        if isinstance(positions, np.integer):  # one cell: plain floats cost far less
+            cell = int(positions)
+            rate = self.rates.item(cell) if rate is None else rate
+            return dynamics.decayed(self.values.item(cell), rate, time - self.stamps.item(cell))
         rates = self.rates.take(positions) if rate is None else rate
         return dynamics.decayed(self.values.take(positions), rates,
                                 time - self.stamps.take(positions))
@@ -74,6 +78,9 @@ class State:
 
     def put(self, time: float, positions: Index, values: ArrayLike) -> None:
         """Write `values`, which are as of `time`, to the cells at `positions`."""
+        if isinstance(positions, np.integer):
+            self.values[positions], self.stamps[positions] = values, time
+            return
         self.values.put(positions, values)
         self.stamps.put(positions, time)
 
@@ -180,8 +187,9 @@ class Snapshot:
 
 
 class Joint:
-    """The cells a joint activity reads and trains: its members' standards and
-    proficiency in its domains, and their familiarity with each other.
+    """The cells a joint activity reads and changes: its members' standards and
+    proficiency in its domains, their familiarity with each other, and the trust
+    evidence each has about the others.
 
     They are brought to `time` with one gather; the training methods work on
     these levels and keep what they change, and `commit` writes it all back with
@@ -196,6 +204,8 @@ class Joint:
             "standards": world.standards.index[block],
             "proficiency": world.proficiency.index[block],
             "familiarity": world.familiarity.index[members[left], members[right]],
+            "positive": world.positive.index[members[left], members[right]],
+            "negative": world.negative.index[members[left], members[right]],
         }
         levels = world.state.at(time, np.concatenate([cells.ravel()
                                                        for cells in self.cells.values()]))
@@ -233,6 +243,11 @@ class Joint:
     def acquaint(self, gain: float) -> None:
         """Familiarity learning for every pair of members, the same both ways."""
         self._change(self.cells["familiarity"], dynamics.learn(self.levels["familiarity"], gain))
+
+    def add_evidence(self, success: bool, amount: float) -> None:
+        """Trust evidence of every member about every other, good or bad."""
+        kind = "positive" if success else "negative"
+        self._change(self.cells[kind], self.levels[kind] + amount)
 
     def commit(self) -> None:
         """Write every change back to the world's state."""
@@ -389,10 +404,6 @@ class World:
         gain = dynamics.learning_gain(rate, intensity, self.absorb[nations][:, None], fit)
         levels.learn(time, grid(nations, domains), gain)
 
-    def add_evidence(self, time: float, members: Index, success: bool, amount: float) -> None:
-        """Trust evidence of every member about every other, good or bad."""
-        evidence = self.positive if success else self.negative
-        evidence.add(time, ordered_pairs(members), amount)
 
     # --- reading the scenario -----------------------------------------------------------
 

@@ -264,15 +264,22 @@ def test_trust_at_the_start_is_the_prior_off_the_diagonal(baseline, baseline_fil
     np.testing.assert_array_equal(trust.diagonal(), 1.0)
 
 
+def add_evidence(world: World, time: float, members: list[int], success: bool,
+                 amount: float) -> None:
+    """Trust evidence among `members`, as a joint activity in no domain leaves it."""
+    joint = world.joint(time, np.array(members), np.array([], dtype=np.int64))
+    joint.add_evidence(success, amount)
+    joint.commit()
+
+
 def test_trust_returns_to_the_prior_as_evidence_ages(minimal):
     """A = 1 at day 0: T = (0.9 + 1) / 3; after one evidence half-life (1095 d) A = 0.5."""
-    both = np.array([0, 1])
-    minimal.add_evidence(0.0, both, True, 1.0)
+    add_evidence(minimal, 0.0, [0, 1], True, 1.0)
     assert minimal.trust(0.0, (0, 1)) == pytest.approx(1.9 / 3.0, abs=1e-14)
     assert minimal.trust(0.0, (1, 0)) == pytest.approx(1.9 / 3.0, abs=1e-14)
     assert minimal.trust(1095.0, (0, 1)) == pytest.approx(1.4 / 2.5, abs=1e-14)
     assert minimal.trust(1095.0 * 60, (0, 1)) == pytest.approx(0.45, abs=1e-12)
-    minimal.add_evidence(1095.0, both, False, 2.0)
+    add_evidence(minimal, 1095.0, [0, 1], False, 2.0)
     assert minimal.trust(1095.0, (1, 0)) == pytest.approx(1.4 / 4.5, abs=1e-14)
 
 
@@ -397,7 +404,7 @@ def test_early_warning_follows_trust_over_time(minimal):
     """
     north = minimal.region("north")
     assert minimal.early_warning(0.0, north) == 0.5
-    minimal.add_evidence(0.0, np.array([0, 1]), True, 2.0)
+    add_evidence(minimal, 0.0, [0, 1], True, 2.0)
     assert minimal.early_warning(0.0, north) == 1.0
     crossing = 1095.0 * math.log2(7 / 4)
     assert minimal.early_warning(crossing - 1.0, north) == 1.0
