@@ -13,14 +13,17 @@
    script (`--world N`): a pilot run of 3 simulated years predicts the full run;
    if it would take more than `--max-run` seconds (60), the horizon is cut to
    fit and the output says so. Then a few timed replications (seeds 1..r), the
+   same with samples only at day 0 and the horizon (the events' cost alone: the
+   difference, per sample, is the recorder's cost, which grows with N^2), the
    counting runs of the same seeds, and the skeleton of the same world. Reported
-   per N: events, median time per replication, events per second, the
+   per N: events, median time per replication, events per second, the time
+   without monthly samples, the recorder's ms per sample, the
    skeleton's time, and the peak memory of the subprocess
    (`resource.getrusage(RUSAGE_SELF).ru_maxrss`: resident set size, so it
    includes the interpreter and the imported libraries; the RSS before the first
    run is given beside it). Then the growth exponent: the least-squares slope of
-   log(time) against log(events) over the worlds (target <= 1.1), and the slope
-   between neighbouring sizes.
+   log(time) against log(events) over the worlds (target <= 1.1), the same
+   without monthly samples, and the slope between neighbouring sizes.
 
 Run: .venv/bin/python benchmarks/bench_engine.py          (about a minute and a half)
 Options: --seeds 15, --sizes 20 50 100 200 500, --skip baseline|scale,
@@ -31,6 +34,7 @@ Writes benchmarks/results/engine.json. Makes no assertions.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import math
 import resource
@@ -67,6 +71,10 @@ def say(message: str) -> None:
 
 
 def timed(function: Any, *args: Any, **kwargs: Any) -> float:
+    """Wall time of one call, after collecting the garbage of earlier calls (a run's
+    SimPy processes form reference cycles, which would otherwise add up in the
+    peak memory of a loop of large runs)."""
+    gc.collect()
     started = time.perf_counter()
     function(*args, **kwargs)
     return time.perf_counter() - started
@@ -175,18 +183,24 @@ def one_world(n: int, replications: int, max_run: float) -> dict[str, Any]:
         engine_times.append(timed(run_one, scenario, seed=seed))
         say(f"  N={n}: seed {seed}: {engine_times[-1]:.3f} s")
     maxrss_engine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    unsampled = worlds.world(n, horizon_years=horizon)
+    unsampled["sample_every_days"] = 365.0 * horizon  # samples at day 0 and the horizon only
+    unsampled_times = [timed(run_one, simulator.scenario_from_dict(unsampled), seed=seed)
+                       for seed in seeds]
+    say(f"  N={n}: without monthly samples: {median(unsampled_times):.3f} s per replication")
     say(f"  N={n}: counting events (separate runs) ...")
     engine_events = [counted(run_one, scenario, seed=seed)["total"] for seed in seeds]
     skeleton.run(scenario, seed=0)
     skeleton_times = [timed(skeleton.run, scenario, seed=seed) for seed in seeds]
     skeleton_events = [counted(skeleton.run, scenario, seed=seed)["total"] for seed in seeds]
     size = worlds.counts(n)
+    samples = math.ceil(horizon * 365 / scenario.sample_every_days - 1e-9) + 1
     return {
         "nations": n,
         "parts": size,
         "horizon_years": horizon,
         "horizon_note": note,
-        "samples": math.ceil(horizon * 365 / scenario.sample_every_days - 1e-9) + 1,
+        "samples": samples,
         "pilot_seconds": pilot,
         "seeds": seeds,
         "engine_seconds": engine_times,
@@ -194,6 +208,10 @@ def one_world(n: int, replications: int, max_run: float) -> dict[str, Any]:
         "engine_median_seconds": median(engine_times),
         "engine_median_events": median(engine_events),
         "engine_events_per_second": median([e / t for e, t in zip(engine_events, engine_times)]),
+        "unsampled_seconds": unsampled_times,
+        "unsampled_median_seconds": median(unsampled_times),
+        "recorder_seconds_per_sample": (median(engine_times) - median(unsampled_times))
+        / (samples - 2),
         "skeleton_seconds": skeleton_times,
         "skeleton_events": skeleton_events,
         "skeleton_median_seconds": median(skeleton_times),
@@ -244,6 +262,8 @@ def scale(sizes: list[int], max_run: float) -> dict[str, Any]:
         events = [row["engine_median_events"] for row in good]
         seconds = [row["engine_median_seconds"] for row in good]
         result["exponent_time_vs_events"] = slope(events, seconds)
+        result["exponent_unsampled_time_vs_events"] = slope(
+            events, [row["unsampled_median_seconds"] for row in good])
         result["exponent_skeleton_time_vs_events"] = slope(
             [row["skeleton_median_events"] for row in good],
             [row["skeleton_median_seconds"] for row in good])
@@ -300,7 +320,8 @@ def table(report: dict[str, Any]) -> str:
             "Scale: generated worlds, medians per replication; memory = ru_maxrss of a fresh "
             "subprocess",
             f"{'N':>5}{'years':>6}{'events':>10}{'s/rep':>9}{'events/s':>10}"
-            f"{'skel s':>9}{'x skel':>8}{'RSS0 MiB':>10}{'peak MiB':>10}",
+            f"{'no smp s':>10}{'ms/smp':>8}{'skel s':>9}{'x skel':>8}{'RSS0 MiB':>10}"
+            f"{'peak MiB':>10}",
         ]
         for row in sc["worlds"]:
             if "error" in row:
@@ -309,15 +330,19 @@ def table(report: dict[str, Any]) -> str:
             lines.append(
                 f"{row['nations']:>5}{row['horizon_years']:>6g}{row['engine_median_events']:>10,.0f}"
                 f"{row['engine_median_seconds']:>9.3f}{row['engine_events_per_second']:>10,.0f}"
+                f"{row['unsampled_median_seconds']:>10.3f}"
+                f"{1000 * row['recorder_seconds_per_sample']:>8.2f}"
                 f"{row['skeleton_median_seconds']:>9.3f}{row['ratio_engine_to_skeleton']:>8.1f}"
-                f"{(row['rss_before_runs_kib'] or 0) / 1024:>10.1f}{row['maxrss_kib'] / 1024:>10.1f}")
+                f"{(row['rss_before_runs_kib'] or 0) / 1024:>10.1f}"
+                f"{row['maxrss_kib'] / 1024:>10.1f}")
         if "exponent_time_vs_events" in sc:
             local = ", ".join(f"{k}: {v:.2f}" for k, v in
                               sc["local_exponents_time_vs_events"].items())
             lines += [
                 f"growth exponent, time vs events: {sc['exponent_time_vs_events']:.2f} "
                 f"(target <= 1.1: {'met' if sc['target_met'] else 'MISSED'}); "
-                f"skeleton {sc['exponent_skeleton_time_vs_events']:.2f}",
+                f"skeleton {sc['exponent_skeleton_time_vs_events']:.2f}; without monthly "
+                f"samples (per-event cost alone) {sc['exponent_unsampled_time_vs_events']:.2f}",
                 f"between neighbours: {local}",
                 f"events vs nations: {sc['exponent_events_vs_nations']:.2f}; "
                 f"time vs nations: {sc['exponent_time_vs_nations']:.2f}",

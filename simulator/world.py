@@ -41,15 +41,17 @@ class State:
             np.full(initials[name].size, dynamics.decay_rate(half_life))
             for name, (_, half_life) in quantities.items()
         ])
-        self.parts: dict[str, Decaying] = {}
+        self.layout: dict[str, tuple[slice, tuple[int, ...]]] = {}
+        """Where each quantity lies in the buffers, and its shape."""
         offset = 0
         for name, initial in initials.items():
-            cut = slice(offset, offset + initial.size)
-            self.parts[name] = Decaying(self, cut, initial.shape)
-            offset = cut.stop
+            self.layout[name] = slice(offset, offset + initial.size), initial.shape
+            offset += initial.size
 
     def __getitem__(self, name: str) -> Decaying:
-        return self.parts[name]
+        """A handle on one quantity (the state keeps none: no reference cycle, so a run's
+        state is freed as soon as the run is done with it)."""
+        return Decaying(self, *self.layout[name])
 
     def at(self, time: float, positions: Index | np.integer, rate: float | None = None
            ) -> NDArray[np.float64] | np.float64:
@@ -91,8 +93,8 @@ class State:
         axis. Works in `elapsed`, which it overwrites."""
         decayed = dynamics.decayed(values, self.rates, elapsed, out=elapsed)
         batch = decayed.shape[:-1]
-        return {name: decayed[..., part.cut].reshape(batch + part.index.shape)
-                for name, part in self.parts.items()}
+        return {name: decayed[..., cut].reshape(batch + shape)
+                for name, (cut, shape) in self.layout.items()}
 
 
 class Decaying:
@@ -101,7 +103,6 @@ class Decaying:
 
     def __init__(self, state: State, cut: slice, shape: tuple[int, ...]):
         self.state = state
-        self.cut = cut
         self.rate = float(state.rates[cut.start]) if cut.stop > cut.start else 0.0
         self.index = np.arange(cut.start, cut.stop).reshape(shape)
         """Position of each cell in the state's buffers."""
