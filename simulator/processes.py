@@ -258,7 +258,7 @@ class Activities:
         domains = world.domains_of(program.domains)
         fit = dynamics.program_fit(program.tailored, world.needs[partner, domains],
                                    rates.untailored_fit)
-        absorb, mean_fit = world.absorb[partner], float(np.mean(fit))
+        absorb, mean_fit = world.absorb[partner], dynamics.mean(fit)
         pair = ordered_pairs([partner, provider])
         familiarity_gain = min(1.0, rates.familiarity * program.intensity)
         trained = [

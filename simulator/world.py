@@ -229,7 +229,7 @@ class Joint:
             standards[left], standards[right], proficiency[left], proficiency[right],
             familiarity[:, None], self.world.weights,
         )
-        return float(values.sum() / values.size)  # np.mean's sum and division, without its cost
+        return dynamics.mean(values)
 
     def train(self, quantity: str, rate: float, intensity: float,
               who: NDArray[np.bool_] | None = None) -> None:

@@ -417,3 +417,11 @@ def test_never_recovers_when_the_base_is_at_or_below_the_floor():
     rate = dynamics.decay_rate(365.0)
     assert dynamics.recovery_days(0.5, 0.3, 0.5, rate) == math.inf
     assert dynamics.recovery_days(0.4, 0.3, 0.5, rate) == math.inf
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=300))
+def test_mean_has_exactly_the_bits_of_numpy_mean(values):
+    """The engine's cheap mean must not change a run's numbers (tests/test_pinned.py)."""
+    array = np.array(values)
+    assert dynamics.mean(array) == np.mean(array)
+    assert dynamics.mean(array > 0.5) == np.mean(array > 0.5)
