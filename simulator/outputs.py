@@ -16,6 +16,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from simulator.errors import UserError
 from simulator.loading import Override
 from simulator.processes import TraceEvent
@@ -87,6 +89,21 @@ def versions() -> dict[str, str]:
     return found
 
 
+def parquet_bytes(columns: dict[str, np.ndarray]) -> bytes:
+    """A table of numpy columns as Parquet bytes, straight through Arrow (through pandas
+    it cost the parent of an experiment more than a run costs a worker). Text is
+    stored as large strings, as pandas stores it, so files read as one dataset."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({name: pa.array(values, type=pa.large_string()
+                                     if values.dtype.kind in "UO" else None)
+                      for name, values in columns.items()})
+    buffer = pa.BufferOutputStream()
+    pq.write_table(table, buffer)
+    return buffer.getvalue().to_pybytes()
+
+
 def trace_lines(trace: Iterable[TraceEvent]) -> str:
     """The event trace as JSON Lines: one event per line, in time order."""
     return "".join(json.dumps({"time": event.time, "kind": event.kind, "entity": event.entity,
@@ -101,8 +118,7 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
     written = []
     for name, frame in (("series", result.series), ("nations", result.nations),
                         ("regions", result.regions)):
-        written.append(atomic_write(directory / f"{name}.parquet",
-                                    lambda path, frame=frame: frame.to_parquet(path, index=False)))
+        written.append(_write_parquet(directory / f"{name}.parquet", result.columns(name)))
         written.append(atomic_write(directory / f"{name}.csv",
                                     lambda path, frame=frame: frame.to_csv(path, index=False)))
     kpis = pd.DataFrame([{"scenario": scenario.name, "seed": result.seed,
@@ -112,8 +128,7 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
     written.append(atomic_write(directory / "trust.csv", lambda path: result.trust.to_csv(path)))
     written.append(atomic_write(directory / "interoperability.csv",
                                 lambda path: result.interoperability.to_csv(path, index=False)))
-    written.append(atomic_write(directory / "final.parquet",
-                                lambda path: result.final.to_parquet(path, index=False)))
+    written.append(_write_parquet(directory / "final.parquet", result.columns("final")))
     if result.output.trace is not None:
         written.append(atomic_text(directory / "trace.jsonl", trace_lines(result.output.trace)))
     manifest = {
@@ -132,3 +147,8 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
     }
     written.append(atomic_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n"))
     return written
+
+
+def _write_parquet(path: Path, columns: dict[str, np.ndarray]) -> Path:
+    content = parquet_bytes(columns)
+    return atomic_write(path, lambda temporary: temporary.write_bytes(content))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -70,6 +70,12 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
                      scenario)
 
 
+def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns)
+
+
 def _ratio(numerator: float, denominator: float) -> float:
     """NaN where the ratio is undefined (no crises, nothing spent)."""
     return numerator / denominator if denominator > 0 else math.nan
@@ -81,6 +87,7 @@ class RunResult:
     def __init__(self, output: RunOutput, scenario: Scenario | None = None):
         self.output = output
         self.scenario = scenario
+        self._columns: dict[str, dict[str, np.ndarray]] = {}
 
     @property
     def seed(self) -> int:
@@ -90,24 +97,27 @@ class RunResult:
     def kpis(self) -> dict[str, float]:
         return kpis(self.output)
 
+    def columns(self, table: str) -> dict[str, np.ndarray]:
+        """One tidy table, "series", "nations", "regions" or "final", as numpy columns in
+        order: what its DataFrame and its Parquet file are both made of."""
+        if table not in self._columns:
+            self._columns[table] = getattr(self, f"_{table}_columns")()
+        return self._columns[table]
+
     @cached_property
     def series(self) -> pd.DataFrame:
         """One row per sample time: every metric of `recorder.SERIES_METRICS`."""
-        import pandas as pd
-
-        frame = pd.DataFrame(self.output.series, columns=list(SERIES_METRICS))
-        return self._stamped(frame, self.output.times)
+        return _frame(self.columns("series"))
 
     @cached_property
     def nations(self) -> pd.DataFrame:
         """One row per sample time and nation."""
-        return self._long(self.output.nations, "nation", self.output.nation_ids,
-                          NATION_METRICS, role=np.tile(self.output.roles, len(self.output.times)))
+        return _frame(self.columns("nations"))
 
     @cached_property
     def regions(self) -> pd.DataFrame:
         """One row per sample time and region: tension and early warning."""
-        return self._long(self.output.regions, "region", self.output.region_ids, REGION_METRICS)
+        return _frame(self.columns("regions"))
 
     @cached_property
     def trust(self) -> pd.DataFrame:
@@ -135,17 +145,31 @@ class RunResult:
     @cached_property
     def final(self) -> pd.DataFrame:
         """End-of-run trust and interoperability (mean over domains) of every ordered pair."""
-        import pandas as pd
+        return _frame(self.columns("final"))
 
+    def _series_columns(self) -> dict[str, np.ndarray]:
+        series = self.output.series
+        return self._stamped({name: series[:, k] for k, name in enumerate(SERIES_METRICS)},
+                             self.output.times)
+
+    def _nations_columns(self) -> dict[str, np.ndarray]:
+        out = self.output
+        return self._long(out.nations, "nation", out.nation_ids, NATION_METRICS,
+                          role=np.tile(out.roles, len(out.times)))
+
+    def _regions_columns(self) -> dict[str, np.ndarray]:
+        return self._long(self.output.regions, "region", self.output.region_ids, REGION_METRICS)
+
+    def _final_columns(self) -> dict[str, np.ndarray]:
         out = self.output
         (nation, other), (left, right) = self._pairs(), pair_positions(len(out.nation_ids))
-        return pd.DataFrame({
-            "replication": out.replication,
+        return {
+            "replication": np.full(len(left), out.replication),
             "nation": nation,
             "other": other,
             "trust": out.trust[left, right],
             "interoperability": out.interoperability.mean(axis=2)[left, right],
-        })
+        }
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Names of every ordered pair of different nations, row by row."""
@@ -154,23 +178,26 @@ class RunResult:
         return ids[left], ids[right]
 
     def _long(self, block: np.ndarray, key: str, keys: tuple[str, ...],
-              metrics: tuple[str, ...], **extra: Any) -> pd.DataFrame:
-        import pandas as pd
-
+              metrics: tuple[str, ...], **extra: np.ndarray) -> dict[str, np.ndarray]:
+        """Sample x item x metric as one row per sample and item."""
         samples, count, _ = block.shape
-        frame = pd.DataFrame(block.reshape(samples * count, -1), columns=list(metrics))
-        frame.insert(0, key, np.tile(keys, samples))
-        for name, values in extra.items():
-            frame.insert(1, name, values)
-        return self._stamped(frame, np.repeat(self.output.times, count))
+        rows = block.reshape(samples * count, -1)
+        columns = {key: np.tile(keys, samples), **extra}
+        columns.update((name, rows[:, k]) for k, name in enumerate(metrics))
+        return self._stamped(columns, np.repeat(self.output.times, count))
 
-    def _stamped(self, frame: pd.DataFrame, times: np.ndarray) -> pd.DataFrame:
-        frame.insert(0, "year", times / DAYS_PER_YEAR)
-        frame.insert(0, "time_days", times)
-        frame.insert(0, "replication", self.output.replication)
-        frame.insert(0, "seed", self.output.seed)
-        frame.insert(0, "scenario", self.output.scenario)
-        return frame
+    def _stamped(self, columns: dict[str, np.ndarray], times: np.ndarray
+                 ) -> dict[str, np.ndarray]:
+        """`columns` after what produced them: scenario, seed, replication, time."""
+        out = self.output
+        return {
+            "scenario": np.full(len(times), out.scenario),
+            "seed": np.full(len(times), out.seed),
+            "replication": np.full(len(times), out.replication),
+            "time_days": times,
+            "year": times / DAYS_PER_YEAR,
+            **columns,
+        }
 
     def __repr__(self) -> str:
         out = self.output

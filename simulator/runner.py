@@ -11,7 +11,6 @@ was never interrupted. Memory holds KPI rows, never series.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import shutil
@@ -30,6 +29,7 @@ from simulator.outputs import (
     atomic_text,
     atomic_write,
     file_hash,
+    parquet_bytes,
     scenario_hash,
     trace_lines,
     versions,
@@ -172,8 +172,8 @@ def _store(directory: Path, outcome: Outcome) -> dict[str, Any]:
         return entry | {"error": outcome.error}
     result = RunResult(outcome.output)
     name = f"variant={task.variant}/rep-{task.replication:05d}"
-    contents = {f"{SERIES}/{name}.parquet": _parquet(result.series),
-                f"{FINAL}/{name}.parquet": _parquet(result.final)}
+    contents = {f"{SERIES}/{name}.parquet": parquet_bytes(result.columns(SERIES)),
+                f"{FINAL}/{name}.parquet": parquet_bytes(result.columns(FINAL))}
     if outcome.output.trace is not None:
         contents[f"{TRACES}/{name}.jsonl"] = trace_lines(outcome.output.trace).encode("utf-8")
     checksums = {}
@@ -184,13 +184,6 @@ def _store(directory: Path, outcome: Outcome) -> dict[str, Any]:
         checksums[relative] = hashlib.sha256(content).hexdigest()
     return entry | {"files": checksums, "kpis": result.kpis,
                     "wall_seconds": round(outcome.output.wall_seconds, 4)}
-
-
-def _parquet(frame) -> bytes:
-    """A table as Parquet bytes, so a run's file is hashed without reading it back."""
-    buffer = io.BytesIO()
-    frame.to_parquet(buffer, index=False)
-    return buffer.getvalue()
 
 
 def _precise_enough(plan: Plan, journal: Journal, target: int) -> bool:
