@@ -7,6 +7,7 @@ each outcome under its own name, so completion order never changes a result.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -14,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from simulator.engine import RunOutput, run_one
 from simulator.loading import scenario_from_dict
@@ -45,6 +46,7 @@ class Outcome:
 
 
 _validated: dict[str, Scenario] = {}
+Result = TypeVar("Result")
 
 
 def run_task(task: Task) -> Outcome:
@@ -60,7 +62,8 @@ def run_task(task: Task) -> Outcome:
 
 
 class Executor(Protocol):
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]: ...
+    def run(self, tasks: Iterable[Task],
+            work: Callable[[Task], Result] = run_task) -> Iterator[Result]: ...
 
     def close(self) -> None: ...
 
@@ -70,9 +73,10 @@ class InProcess:
 
     workers = 1
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Iterable[Task],
+            work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
         for task in tasks:
-            yield run_task(task)
+            yield work(task)
 
     def close(self) -> None:
         pass
@@ -91,11 +95,13 @@ class LocalPool:
         # start every worker now, before a progress bar's thread exists
         futures.wait([self.pool.submit(os.getpid) for _ in range(workers)])
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Iterable[Task],
+            work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
+        """`work` runs in the workers: a module-level function, so it pickles by name."""
         def first_done(pending: set) -> tuple[set, set]:
             return futures.wait(pending, return_when=futures.FIRST_COMPLETED)
 
-        return _windowed(lambda task: self.pool.submit(run_task, task), first_done, tasks,
+        return _windowed(lambda task: self.pool.submit(work, task), first_done, tasks,
                          2 * self.workers)
 
     def close(self) -> None:
@@ -104,6 +110,9 @@ class LocalPool:
 
 class DaskCluster:
     """The workers of a Dask distributed cluster, reached through its scheduler's address."""
+
+    CHUNK = 4
+    """Tasks per Dask task."""
 
     def __init__(self, address: str):
         from dask import distributed
@@ -118,15 +127,20 @@ class DaskCluster:
                             f"({error})") from None
         self.workers = max(1, sum(self.client.nthreads().values()))
 
-    def run(self, tasks: Iterable[Task]) -> Iterator[Outcome]:
+    def run(self, tasks: Iterable[Task],
+            work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
+        """`work` runs on the cluster's workers (a module-level function), on a few
+        tasks at a time: each Dask task costs the scheduler milliseconds."""
         def first_done(pending: set) -> tuple[set, set]:
             done = self.distributed.wait(list(pending), return_when="FIRST_COMPLETED")
             return set(done.done), set(done.not_done)
 
-        def submit(task: Task) -> Any:
-            return self.client.submit(run_task, task, pure=False)
+        def submit(chunk: list[Task]) -> Any:
+            return self.client.submit(_work_on_each, work, chunk, pure=False)
 
-        return _windowed(submit, first_done, tasks, 2 * self.workers)
+        for results in _windowed(submit, first_done, _chunks(tasks, self.CHUNK),
+                                 2 * self.workers):
+            yield from results
 
     def close(self) -> None:
         self.client.close()
@@ -140,9 +154,20 @@ def make_executor(workers: int | None, scheduler: str | None) -> Executor:
     return InProcess() if count == 1 else LocalPool(count)
 
 
-def _windowed(submit: Callable[[Task], Any], first_done: Callable[[set], tuple[set, set]],
-              tasks: Iterable[Task], window: int) -> Iterator[Outcome]:
-    """Keep at most `window` tasks in flight, so memory does not grow with the task count."""
+def _work_on_each(work: Callable[[Task], Result], tasks: list[Task]) -> list[Result]:
+    return [work(task) for task in tasks]
+
+
+def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+    iterator = iter(tasks)
+    while chunk := list(itertools.islice(iterator, size)):
+        yield chunk
+
+
+def _windowed(submit: Callable[[Any], Any], first_done: Callable[[set], tuple[set, set]],
+              tasks: Iterable[Any], window: int) -> Iterator[Any]:
+    """Keep at most `window` tasks (or chunks) in flight, so memory does not grow with
+    the task count."""
     waiting = iter(tasks)
     pending: set = set()
     try:

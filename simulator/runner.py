@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from simulator.errors import UserError
-from simulator.executors import Executor, Outcome, Task, make_executor
+from simulator.executors import Executor, Task, make_executor, run_task
 from simulator.experiment import Plan, load_experiment
 from simulator.outputs import (
     MANIFEST,
@@ -136,10 +136,10 @@ def _run_rounds(plan: Plan, directory: Path, journal: Journal, executor: Executo
         total = target * len(plan.scenarios)
         done, failed = total - len(tasks), 0
         report(done, total, failed)
-        for outcome in executor.run(iter(tasks)):
-            journal.record(_store(directory, outcome))
+        for run in executor.run(iter(tasks), prepare_run):
+            journal.record(_store(directory, run))
             done += 1
-            failed += outcome.error is not None
+            failed += run.error is not None
             report(done, total, failed)
         if experiment.precision is None:
             return target, f"fixed number of replications ({target})"
@@ -163,27 +163,50 @@ def _missing(plan: Plan, journal: Journal, target: int) -> list[Task]:
     return tasks
 
 
-def _store(directory: Path, outcome: Outcome) -> dict[str, Any]:
-    """Write one finished run atomically and return its journal entry."""
-    task = outcome.task
-    entry: dict[str, Any] = {"variant": task.variant, "replication": task.replication,
-                             "seed": task.seed}
+@dataclass(frozen=True)
+class PreparedRun:
+    """One finished run as a worker hands it back: its files, as bytes with their
+    checksums, and its KPIs, so the parent only writes; or the error that stopped it."""
+
+    task: Task
+    files: dict[str, bytes]
+    checksums: dict[str, str]
+    kpis: dict[str, float] | None = None
+    wall_seconds: float | None = None
+    error: str | None = None
+
+
+def prepare_run(task: Task) -> PreparedRun:
+    """Run one task and turn its output into files, in the worker (the parent of many
+    workers would otherwise spend a core's share converting tables)."""
+    outcome = run_task(task)
     if outcome.output is None:
-        return entry | {"error": outcome.error}
+        return PreparedRun(task, {}, {}, error=outcome.error)
     result = RunResult(outcome.output)
     name = f"variant={task.variant}/rep-{task.replication:05d}"
-    contents = {f"{SERIES}/{name}.parquet": parquet_bytes(result.columns(SERIES)),
-                f"{FINAL}/{name}.parquet": parquet_bytes(result.columns(FINAL))}
+    files = {f"{SERIES}/{name}.parquet": parquet_bytes(result.columns(SERIES)),
+             f"{FINAL}/{name}.parquet": parquet_bytes(result.columns(FINAL))}
     if outcome.output.trace is not None:
-        contents[f"{TRACES}/{name}.jsonl"] = trace_lines(outcome.output.trace).encode("utf-8")
-    checksums = {}
-    for relative, content in contents.items():
+        files[f"{TRACES}/{name}.jsonl"] = trace_lines(outcome.output.trace).encode("utf-8")
+    checksums = {relative: hashlib.sha256(content).hexdigest()
+                 for relative, content in files.items()}
+    return PreparedRun(task, files, checksums, result.kpis,
+                       round(outcome.output.wall_seconds, 4))
+
+
+def _store(directory: Path, run: PreparedRun) -> dict[str, Any]:
+    """Write one finished run's files atomically and return its journal entry."""
+    task = run.task
+    entry: dict[str, Any] = {"variant": task.variant, "replication": task.replication,
+                             "seed": task.seed}
+    if run.error is not None:
+        return entry | {"error": run.error}
+    for relative, content in run.files.items():
         path = directory / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         atomic_write(path, lambda temporary, content=content: temporary.write_bytes(content))
-        checksums[relative] = hashlib.sha256(content).hexdigest()
-    return entry | {"files": checksums, "kpis": result.kpis,
-                    "wall_seconds": round(outcome.output.wall_seconds, 4)}
+    return entry | {"files": run.checksums, "kpis": run.kpis,
+                    "wall_seconds": run.wall_seconds}
 
 
 def _precise_enough(plan: Plan, journal: Journal, target: int) -> bool:
