@@ -10,8 +10,8 @@ The Python API::
     experiment = simulator.run_experiment("configs/compare_policies.yaml")
     experiment.comparison    # each variant against the baseline, per KPI
 
-The engine and the experiment runner are imported on first use, so that
-`import simulator` (and the command line's start-up) stays light.
+Everything but the errors is imported on first use (pydantic, numpy and SimPy
+included), so that `import simulator` and `simulator --help` stay light.
 """
 
 from __future__ import annotations
@@ -20,12 +20,13 @@ from importlib import import_module
 from typing import Any
 
 from simulator.errors import RunError, ScenarioError, SimulatorError, UserError
-from simulator.loading import load_scenario, scenario_from_dict
-from simulator.schema import Scenario
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Scenario": "simulator.schema",
+    "load_scenario": "simulator.loading",
+    "scenario_from_dict": "simulator.loading",
     "simulate": "simulator.results",
     "load_experiment": "simulator.experiment",
     "run_experiment": "simulator.runner",
