@@ -302,11 +302,12 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 def describe(path: Path) -> str:
     """Validate a scenario or an experiment file (one with `variants`) and say what it holds."""
-    from simulator.experiment import load_experiment
     from simulator.loading import load_scenario
     from simulator.yaml_source import read_document
 
     if "variants" in read_document(path).data:
+        from simulator.experiment import load_experiment  # and the engine behind its KPIs
+
         plan = load_experiment(path)
         experiment = plan.experiment
         return (f"experiment: {len(plan.scenarios)} variants of {plan.scenario_source}, "
