@@ -81,6 +81,7 @@ def timed(function: Any, *args: Any, **kwargs: Any) -> float:
 
 
 def counted(function: Any, *args: Any, **kwargs: Any) -> dict[str, int]:
+    gc.collect()  # as in `timed`
     with skeleton.count_events() as counts:
         function(*args, **kwargs)
     return dict(counts)
