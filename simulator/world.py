@@ -200,20 +200,21 @@ class Joint:
     def __init__(self, world: World, time: float, members: Index, domains: Index):
         self.world, self.time, self.members = world, time, members
         left, right = pair_positions(len(members))
-        block = grid(members, domains)
+        block, pairs = grid(members, domains), (members[left], members[right])
         self.cells = {
             "standards": world.standards.index[block],
             "proficiency": world.proficiency.index[block],
-            "familiarity": world.familiarity.index[members[left], members[right]],
-            "positive": world.positive.index[members[left], members[right]],
-            "negative": world.negative.index[members[left], members[right]],
+            "familiarity": world.familiarity.index[pairs],
+            "positive": world.positive.index[pairs],
+            "negative": world.negative.index[pairs],
         }
         levels = world.state.at(time, np.concatenate([cells.ravel()
                                                        for cells in self.cells.values()]))
         self.levels: dict[str, NDArray[np.float64]] = {}
         start = 0
         for name, cells in self.cells.items():
-            self.levels[name] = levels[start: start + cells.size].reshape(cells.shape)
+            part = levels[start: start + cells.size]
+            self.levels[name] = part.reshape(cells.shape) if cells.ndim > 1 else part
             start += cells.size
         self._changes: list[tuple[Index, NDArray[np.float64]]] = []
 
