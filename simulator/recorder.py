@@ -56,6 +56,8 @@ class Recorder:
 
     def __init__(self, world: World, counts: Counts, times: NDArray[np.float64],
                  batch_bytes: int = 2**21):
+        if list(vars(counts)) != list(COUNT_METRICS):  # `sample` copies them in this order
+            raise ValueError("counts must hold exactly the fields of Counts, in order")
         self.world = world
         self.counts = counts
         self.times = times
@@ -73,6 +75,7 @@ class Recorder:
         self.region_sizes = self.membership.sum(axis=0)
 
         state = world.state.values
+        # a sample's state, and about the largest arrays worked out from it
         per_sample = state.nbytes + 8 * (4 * nations**2 + len(allies) * nations
                                          * len(world.domains))
         self.batch = int(np.clip(batch_bytes // per_sample, 1, len(times)))

@@ -30,6 +30,9 @@ AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension"
 """State metrics summarised by their final value and time average (tension by its peak)."""
 
 
+TABLES = ("series", "nations", "regions", "final")
+"""The tidy tables of a run (`RunResult.columns`)."""
+
 KPI_NAMES = (
     *(f"{kind}_{name}" for name in AVERAGED_METRICS for kind in ("final", "mean")),
     *COUNT_METRICS, "peak_tension", "crisis_success_rate", "interop_gain_per_budget",
@@ -100,6 +103,8 @@ class RunResult:
     def columns(self, table: str) -> dict[str, np.ndarray]:
         """One tidy table, "series", "nations", "regions" or "final", as numpy columns in
         order: what its DataFrame and its Parquet file are both made of."""
+        if table not in TABLES:
+            raise ValueError(f"no table {table!r}; the tables are {', '.join(TABLES)}")
         if table not in self._columns:
             self._columns[table] = getattr(self, f"_{table}_columns")()
         return self._columns[table]

@@ -55,6 +55,18 @@ def test_run_files_hold_the_same_numbers_as_the_api(baseline_run):
     assert np.allclose(trust.to_numpy(), result.output.trust, rtol=1e-12)
 
 
+def test_every_parquet_table_reads_back_as_the_api_builds_it(baseline_run):
+    """The files are written from `RunResult.columns`, the DataFrames built from them."""
+    result = simulator.simulate(simulator.load_scenario(SCENARIOS / "baseline.yaml"), seed=3)
+    for table in ("nations", "regions", "final"):
+        pd.testing.assert_frame_equal(pd.read_parquet(baseline_run / f"{table}.parquet"),
+                                      getattr(result, table))
+    assert list(result.nations.columns[:7]) == ["scenario", "seed", "replication", "time_days",
+                                                "year", "nation", "role"]
+    with pytest.raises(ValueError, match="no table 'trust'"):
+        result.columns("trust")
+
+
 def test_manifest_is_a_receipt(baseline_run):
     manifest = json.loads((baseline_run / "manifest.json").read_text())
     assert manifest["kind"] == "run" and manifest["seed"] == 3
