@@ -37,7 +37,8 @@ def decayed(value: ArrayLike, rate: ArrayLike, elapsed_days: ArrayLike,
     place: large batches then cost no fresh memory."""
     if out is None:
         return value * np.exp(-rate * elapsed_days)
-    np.multiply(-rate, elapsed_days, out=out)
+    np.multiply(rate, elapsed_days, out=out)
+    np.negative(out, out=out)  # -(r t) is (-r) t exactly, without a negated copy of `rate`
     np.exp(out, out=out)
     return np.multiply(value, out, out=out)
 
