@@ -488,7 +488,8 @@ def test_state_reads_and_trains_cells_of_several_quantities_at_once():
 
 def test_a_joint_activity_changes_exactly_what_separate_trainings_would(baseline):
     """`Joint` gathers once and scatters once; cell by cell it must match training the
-    quantities one by one, and leave every other cell (and clock) alone."""
+    quantities and adding evidence one by one, and leave every other cell (and clock)
+    alone."""
     members, domains = baseline.nations_of(["aldoria", "istrava", "galdor"]), np.array([0, 2])
     is_partner = ~baseline.is_ally[members]
     separate = World(baseline.scenario)
@@ -497,6 +498,7 @@ def test_a_joint_activity_changes_exactly_what_separate_trainings_would(baseline
     joint.train("proficiency", 0.2, 1.5)
     joint.train("standards", 0.1, 1.5, who=is_partner)
     joint.acquaint(0.3)
+    joint.add_evidence(False, 0.7)
     joint.commit()
     assert before == separate.mean_interoperability(120.0, members, domains)
     absorb = separate.absorb[members][:, None]
@@ -505,5 +507,6 @@ def test_a_joint_activity_changes_exactly_what_separate_trainings_would(baseline
     separate.standards.learn(120.0, np.ix_(members[is_partner], domains),
                              dynamics.learning_gain(0.1, 1.5, absorb[is_partner], 1.0))
     separate.familiarity.learn(120.0, ordered_pairs(members), 0.3)
+    separate.negative.add(120.0, ordered_pairs(members), 0.7)
     np.testing.assert_array_equal(baseline.state.values, separate.state.values)
     np.testing.assert_array_equal(baseline.state.stamps, separate.state.stamps)
