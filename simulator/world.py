@@ -204,8 +204,7 @@ class Joint:
 
     def __init__(self, world: World, time: float, members: Index, domains: Index):
         self.world, self.time, self.members = world, time, members
-        left, right = pair_positions(len(members))
-        block, pairs = grid(members, domains), (members[left], members[right])
+        block, pairs = grid(members, domains), ordered_pairs(members)
         self.cells = {
             "standards": world.standards.index[block],
             "proficiency": world.proficiency.index[block],
