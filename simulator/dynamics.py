@@ -59,25 +59,44 @@ def trained_steady_state(gain: float, rate: float, interval_days: float) -> floa
     return gain / (1.0 - (1.0 - gain) * math.exp(-rate * interval_days))
 
 
-def trust(positive: ArrayLike, negative: ArrayLike, prior: ArrayLike, prior_weight: float
-          ) -> ArrayLike:
-    """Beta-reputation trust: `(W*t0 + A) / (W + A + B)`; with no evidence it is `t0`."""
-    positive = np.asarray(positive)
-    return (prior_weight * np.asarray(prior) + positive) / (
-        prior_weight + positive + np.asarray(negative)
-    )
+def trust(positive: ArrayLike, negative: ArrayLike, prior: ArrayLike, prior_weight: float,
+          out: NDArray[np.float64] | None = None) -> ArrayLike:
+    """Beta-reputation trust: `(W*t0 + A) / (W + A + B)`; with no evidence it is `t0`.
+
+    With `out` the same arithmetic runs without fresh memory, and `positive`
+    (an array then) is overwritten: large batches of matrices cost nothing new."""
+    if out is None:
+        positive = np.asarray(positive)
+        return (prior_weight * np.asarray(prior) + positive) / (
+            prior_weight + positive + np.asarray(negative)
+        )
+    np.add(np.multiply(prior, prior_weight, out=out), positive, out=out)
+    denominator = np.add(np.add(positive, prior_weight, out=positive), negative, out=positive)
+    return np.divide(out, denominator, out=out)
 
 
 def interoperability(standards_i: ArrayLike, standards_j: ArrayLike,
                      proficiency_i: ArrayLike, proficiency_j: ArrayLike,
-                     familiarity: ArrayLike, weights: tuple[float, float, float]) -> ArrayLike:
-    """`w_std*min(S_i, S_j) + w_prof*sqrt(P_i*P_j) + w_fam*F_ij`: the weakest standard binds."""
+                     familiarity: ArrayLike, weights: tuple[float, float, float],
+                     out: NDArray[np.float64] | None = None,
+                     scratch: NDArray[np.float64] | None = None) -> ArrayLike:
+    """`w_std*min(S_i, S_j) + w_prof*sqrt(P_i*P_j) + w_fam*F_ij`: the weakest standard binds.
+
+    With `out` and `scratch` (both of the result's shape) the same arithmetic, in
+    the same order, runs without fresh memory."""
     w_standards, w_proficiency, w_familiarity = weights
-    return (
-        w_standards * np.minimum(standards_i, standards_j)
-        + w_proficiency * np.sqrt(np.asarray(proficiency_i) * proficiency_j)
-        + w_familiarity * np.asarray(familiarity)
-    )
+    if out is None:
+        return (
+            w_standards * np.minimum(standards_i, standards_j)
+            + w_proficiency * np.sqrt(np.asarray(proficiency_i) * proficiency_j)
+            + w_familiarity * np.asarray(familiarity)
+        )
+    np.multiply(np.minimum(standards_i, standards_j, out=out), w_standards, out=out)
+    np.multiply(proficiency_i, proficiency_j, out=scratch)
+    np.multiply(np.sqrt(scratch, out=scratch), w_proficiency, out=scratch)
+    np.add(out, scratch, out=out)
+    np.multiply(familiarity, w_familiarity, out=scratch)
+    return np.add(out, scratch, out=out)
 
 
 def interoperability_level(index: ArrayLike) -> NDArray[np.int64]:

@@ -181,14 +181,17 @@ class Snapshot:
         return self.interoperability_between(everyone[:, None], everyone[None, :], weights)
 
     def interoperability_between(self, rows: Index, cols: Index,
-                                 weights: tuple[float, float, float]) -> NDArray[np.float64]:
+                                 weights: tuple[float, float, float],
+                                 out: NDArray[np.float64] | None = None,
+                                 scratch: NDArray[np.float64] | None = None
+                                 ) -> NDArray[np.float64]:
         """I[i, j, d] for the nations `rows` and `cols` broadcast together (as from `np.ix_`);
         a nation paired with itself has familiarity 1."""
         familiarity = np.where(rows == cols, 1.0, self.familiarity[..., rows, cols])
         return dynamics.interoperability(
             self.standards[..., rows, :], self.standards[..., cols, :],
             self.proficiency[..., rows, :], self.proficiency[..., cols, :],
-            familiarity[..., None], weights,
+            familiarity[..., None], weights, out, scratch,
         )
 
 
@@ -383,19 +386,22 @@ class World:
         return evidence, self.trust_prior[rows, cols], members == allies
 
     def snapshot(self, time: float) -> Snapshot:
-        return self.snapshots(self.state.values, time - self.state.stamps)
+        return self.snapshots(self.state.values.copy(), time - self.state.stamps)
 
     def snapshots(self, values: NDArray[np.float64], elapsed: NDArray[np.float64]) -> Snapshot:
         """The world from a copy of the state's values read `elapsed` days after each
-        cell's stamp (`State.levels`, which overwrites `elapsed`): a batch of
-        snapshots when these have a leading axis."""
-        levels = self.state.levels(values, elapsed)
+        cell's stamp: a batch of snapshots when these have a leading axis. Works in
+        both arrays, which it overwrites (no fresh memory for large batches)."""
+        levels = self.state.levels(values, elapsed)  # in `elapsed`; `values` now free
+        batch = values.shape[:-1]
+        cut, shape = self.state.layout["positive"]
+        trust = dynamics.trust(levels["positive"], levels["negative"], self.trust_prior,
+                               self.prior_weight, out=values[..., cut].reshape(batch + shape))
         return Snapshot(
             standards=levels["standards"],
             proficiency=levels["proficiency"],
             familiarity=levels["familiarity"],
-            trust=dynamics.trust(levels["positive"], levels["negative"], self.trust_prior,
-                                 self.prior_weight),
+            trust=trust,
             capability=levels["capability"],
             stability=_unit(self.base_stability - levels["stability_lost"]),
             openness=_unit(self.base_openness - levels["openness_lost"]),
