@@ -6,6 +6,7 @@ place, so a reader (or an interrupted run) never sees half a file.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -78,6 +79,12 @@ def file_hash(path: Path) -> str:
 
 
 def versions() -> dict[str, str]:
+    """Python's and the packages' versions, for provenance."""
+    return dict(_versions())
+
+
+@functools.cache  # reading package metadata takes about 12 ms; it cannot change in a run
+def _versions() -> dict[str, str]:
     from simulator import __version__
 
     found = {"python": platform.python_version(), "simulator": __version__}

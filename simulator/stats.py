@@ -172,11 +172,11 @@ def compare(
     _check_pairing(summary)
     others = [variant for variant in variants if variant != baseline]
     results: dict[tuple[str, str], dict[str, object]] = {}
+    by_replication = summary.pivot(index="replication", columns="variant", values=kpis)
     for kpi in kpis:
-        by_replication = summary.pivot(index="replication", columns="variant", values=kpi)
-        base = by_replication[baseline].to_numpy(dtype=float)
+        base = by_replication[kpi, baseline].to_numpy(dtype=float)
         for variant in others:
-            other = by_replication[variant].to_numpy(dtype=float)
+            other = by_replication[kpi, variant].to_numpy(dtype=float)
             paired = np.isfinite(base) & np.isfinite(other)
             difference = paired_difference(base[paired], other[paired], confidence)
             results[variant, kpi] = {
