@@ -13,7 +13,8 @@ process is started to after it has exited (`time.perf_counter` around
 After one warm-up run of each (so every file is in the page cache), the three
 are run in turn, `--repeat` times (7); the order rotates from round to round.
 Reported: the median (and min, max) of each, and the ratios of the medians of
-`--help` and `validate` to the bare import (target <= 2x each). Each command's
+`--help` and `validate` to the bare import (the issue's target, <= 2x, is for
+`--help`; `validate` is shown against the same line, for reference). Each command's
 exit status is checked and recorded; a failing command is reported, not raised.
 
 Run: .venv/bin/python benchmarks/bench_startup.py      (about 15 s)
@@ -116,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
         "ratio_to_bare_import": ratios,
         "target_ratio": TARGET,
-        "target_met": {name: ratio <= TARGET for name, ratio in ratios.items()},
+        "target_met": {"help": ratios["help"] <= TARGET},
         "load_average_after": common.load_average(),
         "total_seconds": time.perf_counter() - started,
     }
@@ -129,9 +130,10 @@ def main(argv: list[str] | None = None) -> int:
         flag = "" if not row["failures"] else f"  ({len(row['failures'])} FAILED)"
         print(f"{LABELS[name]:<56}{row['median_seconds']:>10.3f}{row['min_seconds']:>8.3f}"
               f"{row['max_seconds']:>8.3f}{ratio:>8}{flag}")
-    for name, ratio in ratios.items():
-        print(f"{name}: {ratio:.2f}x the bare import (target <= {TARGET:g}x: "
-              f"{'met' if ratio <= TARGET else 'MISSED'})")
+    print(f"help: {ratios['help']:.2f}x the bare import (target <= {TARGET:g}x: "
+          f"{'met' if ratios['help'] <= TARGET else 'MISSED'})")
+    print(f"validate: {ratios['validate']:.2f}x the bare import (no target; "
+          f"{'within' if ratios['validate'] <= TARGET else 'above'} {TARGET:g}x)")
     print(f"load average before / after: {report['load_average_before']} / "
           f"{report['load_average_after']}; total {report['total_seconds']:.0f} s")
     common.save(args.out, report)
