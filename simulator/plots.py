@@ -21,7 +21,8 @@ from pathlib import Path
 
 import numpy as np
 from matplotlib.axes import Axes
-from matplotlib.colors import BoundaryNorm, ListedColormap
+from matplotlib.collections import LineCollection
+from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
@@ -38,6 +39,9 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
 """A palette that stays distinct for colour-blind readers (Okabe and Ito, 2008)."""
 ALLY_COLOUR, PARTNER_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
 INDEX = "index (0-1)"
+NAMED_NATIONS = 40
+"""Beyond this many nations, figures name the groups (allies, partners) instead of each
+nation: hundreds of names overlap into a black band and take seconds to lay out."""
 
 METRICS = {
     "interop_ally_partner": ("Interoperability, ally-partner", INDEX),
@@ -291,15 +295,20 @@ def sharing_network(results: Results, variant: str | None = None,
     threshold = results.scenario(variant)["parameters"]["sharing"]["share_threshold"]
     angles = np.linspace(0.5 * np.pi, 2.5 * np.pi, len(order), endpoint=False)
     x, y = np.cos(angles), np.sin(angles)
-    for i in range(len(order)):
-        for j in range(i + 1, len(order)):
-            if shares[i, j] > 0:
-                ax.plot([x[i], x[j]], [y[i], y[j]], color="#555555",
-                        alpha=0.15 + 0.85 * shares[i, j], linewidth=0.5 + 2.5 * shares[i, j])
+    crowding = min(1.0, NAMED_NATIONS / len(order))  # marks and links thin out in big worlds
+    first, second = np.nonzero(np.triu(shares, k=1))
+    strength = shares[first, second]
+    ax.add_collection(LineCollection(
+        np.stack([np.column_stack([x[first], y[first]]),
+                  np.column_stack([x[second], y[second]])], axis=1),
+        colors=[to_rgba("#555555", 0.15 + 0.85 * share) for share in strength],
+        linewidths=(0.5 + 2.5 * strength) * crowding))
     colours = [ALLY_COLOUR if roles[n] == "ally" else PARTNER_COLOUR for n in order]
-    ax.scatter(x, y, s=260, c=colours, zorder=3, edgecolors="white")
-    for name, xi, yi in zip(order, x, y):
-        ax.annotate(name, (xi * 1.13, yi * 1.13), ha="center", va="center", fontsize=8)
+    ax.scatter(x, y, s=260 * crowding, c=colours, zorder=3, edgecolors="white",
+               linewidths=crowding)
+    if len(order) <= NAMED_NATIONS:
+        for name, xi, yi in zip(order, x, y):
+            ax.annotate(name, (xi * 1.13, yi * 1.13), ha="center", va="center", fontsize=8)
     ax.set_xlim(-1.35, 1.35)
     ax.set_ylim(-1.35, 1.35)
     ax.set_aspect("equal")
@@ -455,8 +464,16 @@ def _decorate(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:
 
 
 def _group_axes(ax: Axes, order: list[str], allies: int) -> None:
-    ax.set_xticks(range(len(order)), order, rotation=90, fontsize=7)
-    ax.set_yticks(range(len(order)), order, fontsize=7)
+    if len(order) <= NAMED_NATIONS:
+        ax.set_xticks(range(len(order)), order, rotation=90, fontsize=7)
+        ax.set_yticks(range(len(order)), order, fontsize=7)
+    else:  # one tick in the middle of each group
+        groups = [(f"allies ({allies})", 0, allies),
+                  (f"partners ({len(order) - allies})", allies, len(order))]
+        centres = [(start + end - 1) / 2 for _, start, end in groups if end > start]
+        names = [name for name, start, end in groups if end > start]
+        ax.set_xticks(centres, names, fontsize=8)
+        ax.set_yticks(centres, names, fontsize=8, rotation=90, va="center")
     for edge in (allies - 0.5,):
         ax.axhline(edge, color="white", linewidth=2)
         ax.axvline(edge, color="white", linewidth=2)

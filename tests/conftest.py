@@ -98,3 +98,32 @@ def minimal() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def baseline() -> Scenario:
     return simulator.load_scenario(SCENARIOS / "baseline.yaml")
+
+
+def world_of(nations: int, years: float = 2.0) -> dict:
+    """A generated world: a quarter allies, four regions, activities growing with the size."""
+    regions = [f"r{k}" for k in range(4)]
+    allies = max(1, nations // 4)
+    data = {
+        "name": f"world_{nations}", "horizon_years": years, "sample_every_days": 60,
+        "domains": ["land", "maritime", "cyber"], "regions": [{"id": r} for r in regions],
+        "nations": [{"id": f"n{k}", "role": "ally" if k < allies else "partner",
+                     "region": regions[k % 4], "capability": 0.5, "stability": 0.7,
+                     "openness": 0.6, "annual_budget": 100.0 if k < allies else 0.0,
+                     "trainers": 2 if k < allies else 0,
+                     "initial": {"standards": 0.4, "proficiency": 0.3}}
+                    for k in range(nations)],
+        "facilities": [{"id": "range", "capacity": 4}],
+        "exercises": [{"id": f"x{k}", "host": f"n{k % allies}", "facility": "range",
+                       "region": regions[k % 4], "domains": ["land"], "every_days": 120,
+                       "participants": [f"n{(k * 7 + j) % nations}" for j in range(6)],
+                       "cost": 10} for k in range(nations // 5)],
+        "programs": [{"id": f"p{k}", "provider": f"n{k % allies}", "partner": f"n{allies + k}",
+                      "domains": ["maritime"], "modules": 6, "module_every_days": 90,
+                      "cost": 5} for k in range(min(nations - allies, nations // 5))],
+        "threats": [{"id": f"t{r}", "region": r, "per_year": 2, "kinds": ["piracy"]}
+                    for r in regions],
+    }
+    for exercise in data["exercises"]:
+        exercise["participants"] = sorted(set(exercise["participants"]))
+    return data

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib.collections import PolyCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
@@ -19,7 +19,7 @@ from simulator.cli import main
 from simulator.plot_data import load_results
 from simulator.report import render, write_report
 
-from .conftest import SCENARIOS
+from .conftest import SCENARIOS, world_of
 
 
 @pytest.fixture(scope="module")
@@ -109,15 +109,39 @@ def test_heatmaps_group_allies_then_partners(experiment):
 def test_sharing_network_draws_every_pair_that_shares(experiment):
     figure = plots.sharing_network(experiment)
     ax = figure.axes[0]
-    nodes = ax.collections[0]
+    [nodes] = [c for c in ax.collections if isinstance(c, PathCollection)]
+    [links] = [c for c in ax.collections if isinstance(c, LineCollection)]
     assert len(nodes.get_offsets()) == 20
+    assert len(ax.texts) == 20  # every nation named
     final = end_of_runs(experiment)
     threshold = experiment.scenario()["parameters"]["sharing"]["share_threshold"]
     both = final.merge(final, left_on=["replication", "nation", "other"],
                        right_on=["replication", "other", "nation"], suffixes=("", "_back"))
     shares = both[np.minimum(both.trust, both.trust_back) >= threshold]
     pairs = {tuple(sorted(pair)) for pair in zip(shares.nation, shares.other)}
-    assert len(ax.lines) == len(pairs)
+    assert len(links.get_segments()) == len(pairs)
+
+
+@pytest.fixture(scope="module")
+def large_world(tmp_path_factory) -> Path:
+    scenario = tmp_path_factory.mktemp("large") / "world.yaml"
+    scenario.write_text(json.dumps(world_of(60, years=1.0)))  # JSON is YAML
+    out = scenario.parent / "run"
+    assert main(["run", str(scenario), "--out", str(out), "--no-plots"]) == 0
+    return out
+
+
+def test_a_large_world_names_groups_not_nations(large_world):
+    """Past `NAMED_NATIONS` names would overlap (and take seconds to lay out)."""
+    results = load_results(large_world)
+    heatmaps = plots.heatmaps(results)
+    for ax in heatmaps.axes[:2]:
+        for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+            assert [t.get_text() for t in labels] == ["allies (15)", "partners (45)"]
+    network = plots.sharing_network(results).axes[0]
+    assert len(network.texts) == 0
+    [nodes] = [c for c in network.collections if isinstance(c, PathCollection)]
+    assert len(nodes.get_offsets()) == 60
 
 
 def test_timeline_shows_the_trace(single_run):
