@@ -42,6 +42,9 @@ INDEX = "index (0-1)"
 NAMED_NATIONS = 40
 """Beyond this many nations, figures name the groups (allies, partners) instead of each
 nation: hundreds of names overlap into a black band and take seconds to lay out."""
+NAMED_ROWS = 60
+"""Beyond this many activities, the timeline names their kinds instead of each one, and
+stops growing taller."""
 
 METRICS = {
     "interop_ally_partner": ("Interoperability, ally-partner", INDEX),
@@ -354,7 +357,8 @@ def timeline(results: Results, variant: str | None = None, ax: Axes | None = Non
                     key=lambda entity: (kinds_first.index(entity.split(".")[0])
                                         if entity.split(".")[0] in kinds_first else 3, entity))
     position = {entity: k for k, entity in enumerate(labels)}
-    figure, ax = _axes(ax, (14, 1.5 + 0.3 * max(len(labels), 4)))
+    named = len(labels) <= NAMED_ROWS
+    figure, ax = _axes(ax, (14, 1.5 + 0.3 * min(max(len(labels), 4), NAMED_ROWS)))
     for entity, spans in bars.items():
         colour = OKABE_ITO[0] if entity.startswith("exercises") else OKABE_ITO[2]
         ax.broken_barh([(start, max(end - start, 0.02)) for start, end in spans],
@@ -362,7 +366,8 @@ def timeline(results: Results, variant: str | None = None, ax: Axes | None = Non
     for kind, (marker, colour, label) in _MARKS.items():
         points = [(year, position[row]) for year, row, mark in marks if mark == kind]
         if points:
-            ax.scatter(*zip(*points), marker=marker, color=colour, s=36, zorder=3, label=label)
+            ax.scatter(*zip(*points), marker=marker, color=colour, zorder=3, label=label,
+                       s=36 * min(1.0, NAMED_ROWS / len(labels)))  # smaller in squeezed rows
     for year in escalations:
         ax.axvline(year, color=OKABE_ITO[3], linestyle="--", linewidth=1, alpha=0.6)
     handles, names = ax.get_legend_handles_labels()
@@ -372,7 +377,14 @@ def timeline(results: Results, variant: str | None = None, ax: Axes | None = Non
     names += ["exercise", "program module", "escalation"]
     ax.legend(handles, names, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               fontsize=8)
-    ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    if named:
+        ax.set_yticks(range(len(labels)), labels, fontsize=8)
+    else:  # one tick in the middle of each kind's rows
+        kinds = [entity.split(".")[0] for entity in labels]
+        groups = {kind: [k for k, other in enumerate(kinds) if other == kind]
+                  for kind in dict.fromkeys(kinds)}
+        ax.set_yticks([(rows[0] + rows[-1]) / 2 for rows in groups.values()],
+                      [f"{kind} ({len(rows)})" for kind, rows in groups.items()], fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel("time (years)")
     ax.grid(axis="x", alpha=0.3)

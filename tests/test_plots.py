@@ -144,6 +144,20 @@ def test_a_large_world_names_groups_not_nations(large_world):
     assert len(nodes.get_offsets()) == 60
 
 
+def test_a_long_timeline_names_kinds_and_keeps_its_height(tmp_path):
+    scenario = tmp_path / "world.yaml"
+    scenario.write_text(json.dumps(world_of(160, years=1.0)))
+    out = tmp_path / "run"
+    assert main(["run", str(scenario), "--out", str(out), "--trace", "--no-plots"]) == 0
+    events = [json.loads(line) for line in (out / "trace.jsonl").open()]
+    rows = {e["entity"] for e in events if e["kind"] in ("exercise_end", "module_end")}
+    assert len(rows) > plots.NAMED_ROWS
+    figure = plots.timeline(load_results(out))
+    labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
+    assert labels[:2] == ["exercises (32)", "programs (32)"]
+    assert figure.get_size_inches()[1] == pytest.approx(1.5 + 0.3 * plots.NAMED_ROWS)
+
+
 def test_timeline_shows_the_trace(single_run):
     results = load_results(single_run)
     figure = plots.timeline(results)
