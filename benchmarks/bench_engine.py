@@ -12,10 +12,11 @@
    500 nations, 30 years, monthly samples), each in a fresh subprocess of this
    script (`--world N`): a pilot run of 3 simulated years predicts the full run;
    if it would take more than `--max-run` seconds (60), the horizon is cut to
-   fit and the output says so. Then a few timed replications (seeds 1..r), the
+   fit and the output says so. Then a few timed replications (seeds 1..r); the
    same with samples only at day 0 and the horizon (the events' cost alone: the
-   difference, per sample, is the recorder's cost, which grows with N^2), the
-   counting runs of the same seeds, and the skeleton of the same world. Reported
+   difference, per sample, is the recorder's cost, which grows with N^2), each
+   timed beside the skeleton of the same world and seed; and the counting runs
+   of the same seeds. Reported
    per N: events, median time per replication, events per second, the time
    without monthly samples, the recorder's ms per sample, the
    skeleton's time, and the peak memory of the subprocess
@@ -23,7 +24,10 @@
    includes the interpreter and the imported libraries; the RSS before the first
    run is given beside it). Then the growth exponent: the least-squares slope of
    log(time) against log(events) over the worlds (target <= 1.1), the same
-   without monthly samples, and the slope between neighbouring sizes.
+   without monthly samples, the same for the skeleton, the slope of the ratio
+   (without monthly samples / skeleton, per seed, timed side by side: what the
+   model adds to bare SimPy's own growth, with the shared machine's drift
+   cancelled), and the slope between neighbouring sizes.
 
 Run: .venv/bin/python benchmarks/bench_engine.py          (about a minute and a half)
 Options: --seeds 15, --sizes 20 50 100 200 500, --skip baseline|scale,
@@ -186,13 +190,16 @@ def one_world(n: int, replications: int, max_run: float) -> dict[str, Any]:
     maxrss_engine = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     unsampled = worlds.world(n, horizon_years=horizon)
     unsampled["sample_every_days"] = 365.0 * horizon  # samples at day 0 and the horizon only
-    unsampled_times = [timed(run_one, simulator.scenario_from_dict(unsampled), seed=seed)
-                       for seed in seeds]
-    say(f"  N={n}: without monthly samples: {median(unsampled_times):.3f} s per replication")
+    unsampled_scenario = simulator.scenario_from_dict(unsampled)
+    skeleton.run(scenario, seed=0)
+    unsampled_times, skeleton_times = [], []
+    for seed in seeds:  # interleaved, so that both see the shared machine alike
+        unsampled_times.append(timed(run_one, unsampled_scenario, seed=seed))
+        skeleton_times.append(timed(skeleton.run, scenario, seed=seed))
+    say(f"  N={n}: without monthly samples: {median(unsampled_times):.3f} s per replication; "
+        f"skeleton {median(skeleton_times):.3f} s")
     say(f"  N={n}: counting events (separate runs) ...")
     engine_events = [counted(run_one, scenario, seed=seed)["total"] for seed in seeds]
-    skeleton.run(scenario, seed=0)
-    skeleton_times = [timed(skeleton.run, scenario, seed=seed) for seed in seeds]
     skeleton_events = [counted(skeleton.run, scenario, seed=seed)["total"] for seed in seeds]
     size = worlds.counts(n)
     samples = math.ceil(horizon * 365 / scenario.sample_every_days - 1e-9) + 1
@@ -268,6 +275,11 @@ def scale(sizes: list[int], max_run: float) -> dict[str, Any]:
         result["exponent_skeleton_time_vs_events"] = slope(
             [row["skeleton_median_events"] for row in good],
             [row["skeleton_median_seconds"] for row in good])
+        # the engine's per-event cost against bare SimPy's, timed side by side: what the
+        # model adds to the growth, with the machine's own drift cancelled
+        result["exponent_unsampled_over_skeleton_vs_events"] = slope(events, [
+            median([u / k for u, k in zip(row["unsampled_seconds"], row["skeleton_seconds"])])
+            for row in good])
         result["exponent_events_vs_nations"] = slope([row["nations"] for row in good], events)
         result["exponent_time_vs_nations"] = slope([row["nations"] for row in good], seconds)
         result["local_exponents_time_vs_events"] = {
@@ -344,6 +356,8 @@ def table(report: dict[str, Any]) -> str:
                 f"(target <= 1.1: {'met' if sc['target_met'] else 'MISSED'}); "
                 f"skeleton {sc['exponent_skeleton_time_vs_events']:.2f}; without monthly "
                 f"samples (per-event cost alone) {sc['exponent_unsampled_time_vs_events']:.2f}",
+                "growth of (engine without monthly samples / skeleton), timed side by side: "
+                f"{sc['exponent_unsampled_over_skeleton_vs_events']:+.2f}",
                 f"between neighbours: {local}",
                 f"events vs nations: {sc['exponent_events_vs_nations']:.2f}; "
                 f"time vs nations: {sc['exponent_time_vs_nations']:.2f}",
