@@ -10,9 +10,9 @@ workshops, 4 threats):
 
 | part | count |
 |---|---|
-| exercise series | `round(0.3 n)`, 5 to 8 invited nations each (the host, 2-3 allies, partners of the region) |
+| exercise series | `round(0.3 n)`, 5-8 invited each: the host, 2-3 allies, local partners |
 | facilities | `max(4, n // 5)`, spread over the regions, capacity 1 or 2 |
-| programs | `round(0.4 n)`, each partner at most once while partners last, modules spanning about the horizon |
+| programs | `round(0.4 n)`, each partner once while they last, modules over the horizon |
 | workshops | `max(2, n // 10)`, 4-6 partners of one region each |
 | threats | `max(4, n // 5)`, spread over the regions |
 | relations | `n // 10` pairs with their own initial trust and familiarity |
@@ -122,7 +122,8 @@ def world(n: int, horizon_years: float = 30.0, seed: int = 2026) -> dict[str, An
     for e in range(size["exercises"]):
         region = regions[e % len(regions)]
         host = allies[e % len(allies)]
-        others = rnd.sample([a for a in allies if a != host], min(len(allies) - 1, rnd.randint(2, 3)))
+        others = rnd.sample([a for a in allies if a != host],
+                            min(len(allies) - 1, rnd.randint(2, 3)))
         local = partners_in[region] or partners
         guests = rnd.sample(local, min(len(local), rnd.randint(3, 4)))
         every = rnd.choice([180.0, 240.0, 365.0])
