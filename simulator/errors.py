@@ -50,6 +50,11 @@ class ScenarioError(UserError):
         lines = "\n".join(f"  {problem}" for problem in problems)
         super().__init__(f"{heading} found:\n{lines}")
 
+    def __reduce__(self) -> tuple[type[ScenarioError], tuple[list[Problem]]]:
+        """Rebuild from the problems, not the message (a worker's error crosses processes
+        by pickle, which would otherwise pass the message where problems are expected)."""
+        return type(self), (self.problems,)
+
 
 class RunError(SimulatorError):
     """A simulation failed while running a valid scenario."""
