@@ -107,6 +107,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="local worker processes (default: all cores; 1: no pool)")
     compare.add_argument("--scheduler", metavar="ADDRESS",
                          help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    compare.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                         help="with --scheduler: give up when the scheduler cannot be reached, "
+                              "or has no workers, for this long (default: 10 s to reach it, "
+                              "then wait for workers as long as it takes)")
     compare.add_argument("--force", action="store_true",
                          help="replace the results of a different experiment in --out")
     compare.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -221,6 +225,17 @@ def worker_count(text: str) -> int:
     return count
 
 
+def seconds(text: str) -> float:
+    """A duration in seconds: a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number of seconds, got {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number of seconds above 0, got {text}")
+    return value
+
+
 def compare_command(arguments: argparse.Namespace) -> int:
     from simulator.experiment import load_experiment
     from simulator.runner import run_experiment, stop_on_terminate
@@ -230,7 +245,8 @@ def compare_command(arguments: argparse.Namespace) -> int:
     stop_on_terminate()
     try:
         result = run_experiment(plan, out, workers=arguments.workers,
-                                scheduler=arguments.scheduler, force=arguments.force,
+                                scheduler=arguments.scheduler, timeout=arguments.timeout,
+                                force=arguments.force,
                                 progress=not arguments.no_progress and sys.stderr.isatty())
     except KeyboardInterrupt:
         print(f"interrupted: finished runs are kept in {out}/; run the same command again "

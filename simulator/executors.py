@@ -7,10 +7,15 @@ each outcome under its own name, so completion order never changes a result.
 
 from __future__ import annotations
 
+import ctypes
 import itertools
+import math
 import multiprocessing
 import os
 import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent import futures
@@ -18,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from simulator.engine import RunOutput, run_one
+from simulator.errors import UserError
 from simulator.loading import scenario_from_dict
 from simulator.schema import Scenario
 
@@ -45,7 +51,16 @@ class Outcome:
     error: str | None = None
 
 
+PR_SET_PDEATHSIG = 1
+"""From Linux's <sys/prctl.h>."""
+PARENT_CHECK_SECONDS = 1.0
+
 _validated: dict[str, Scenario] = {}
+
+
+def _say(message: str) -> None:
+    print(message, file=sys.stderr)
+
 Result = TypeVar("Result")
 
 
@@ -90,7 +105,7 @@ class LocalPool:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         self.pool = futures.ProcessPoolExecutor(
             max_workers=workers, mp_context=multiprocessing.get_context(method),
-            initializer=_leave_interrupts_to_the_parent,
+            initializer=_start_worker, initargs=(os.getpid(),),
         )
         # start every worker now, before a progress bar's thread exists
         futures.wait([self.pool.submit(os.getpid) for _ in range(workers)])
@@ -113,19 +128,55 @@ class DaskCluster:
 
     CHUNK = 4
     """Tasks per Dask task."""
+    CONNECT_SECONDS = 10.0
+    """How long to try to reach the scheduler, unless a timeout is given."""
+    NOTICE_SECONDS = 5.0
+    """How long to wait for a first worker before saying that we are waiting."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout: float | None = None,
+                 notify: Callable[[str], None] = _say):
+        """Connect, and wait until the cluster has a worker.
+
+        Args:
+            timeout: seconds to try to reach the scheduler, and then to wait for a worker
+                (default: CONNECT_SECONDS to reach it, and as long as it takes for workers,
+                saying so after NOTICE_SECONDS).
+        """
         from dask import distributed
 
         self.distributed = distributed
+        self.address = address
         try:
-            self.client = distributed.Client(address, timeout="10s")
+            self.client = distributed.Client(address, timeout=timeout or self.CONNECT_SECONDS)
         except (OSError, TimeoutError) as error:
-            from simulator.errors import UserError
-
             raise UserError(f"--scheduler {address}: cannot reach the Dask scheduler "
                             f"({error})") from None
+        try:
+            self._wait_for_workers(timeout, notify)
+        except BaseException:
+            self.client.close()
+            raise
         self.workers = max(1, sum(self.client.nthreads().values()))
+
+    def _wait_for_workers(self, timeout: float | None, notify: Callable[[str], None]) -> None:
+        """A scheduler without workers would hold our tasks silently for ever."""
+        give_up = math.inf if timeout is None else time.monotonic() + timeout
+        told = False
+        while True:
+            wait = min(self.NOTICE_SECONDS, give_up - time.monotonic())
+            try:
+                self.client.wait_for_workers(1, timeout=max(wait, 0.0))
+                return
+            except TimeoutError:
+                if time.monotonic() >= give_up:
+                    raise UserError(f"--scheduler {self.address}: the Dask scheduler has no "
+                                    f"workers (waited {timeout:g} s); start some with "
+                                    f"`dask worker {self.address}`") from None
+                if not told:
+                    notify(f"waiting for workers: the Dask scheduler at {self.address} has "
+                           f"none yet (start some with `dask worker {self.address}`; Ctrl-C "
+                           "stops, --timeout gives up)")
+                    told = True
 
     def run(self, tasks: Iterable[Task],
             work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
@@ -146,10 +197,11 @@ class DaskCluster:
         self.client.close()
 
 
-def make_executor(workers: int | None, scheduler: str | None) -> Executor:
+def make_executor(workers: int | None, scheduler: str | None,
+                  timeout: float | None = None) -> Executor:
     """Dask when a scheduler is given; else a pool, or no pool at all for one worker."""
     if scheduler:
-        return DaskCluster(scheduler)
+        return DaskCluster(scheduler, timeout)
     count = workers or os.cpu_count() or 1
     return InProcess() if count == 1 else LocalPool(count)
 
@@ -186,6 +238,33 @@ def _windowed(submit: Callable[[Any], Any], first_done: Callable[[set], tuple[se
             future.cancel()
 
 
-def _leave_interrupts_to_the_parent() -> None:
-    """Workers ignore Ctrl-C; the parent stops the pool and keeps what is finished."""
+def _start_worker(parent: int) -> None:
+    """Workers ignore Ctrl-C (the parent stops the pool and keeps what is finished), end on
+    SIGTERM, and end with their parent however it ends: a parent killed with SIGKILL
+    cannot stop its pool, and its workers would wait for tasks for good."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
+    if not _die_with_parent():
+        threading.Thread(target=_watch_parent, args=(parent,), name="watch-parent",
+                         daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the lines above took effect
+        os._exit(1)
+
+
+def _die_with_parent() -> bool:
+    """Ask Linux to kill this process when its parent dies (`prctl(PR_SET_PDEATHSIG)`);
+    False where that is not available."""
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _watch_parent(parent: int) -> None:
+    """Elsewhere, look every second: an orphan is adopted by another process."""
+    while os.getppid() == parent:
+        time.sleep(PARENT_CHECK_SECONDS)
+    os._exit(1)

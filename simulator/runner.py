@@ -96,7 +96,8 @@ class Journal:
 
 def run_experiment(experiment: str | Path | Plan, out: str | Path | None = None,
                    workers: int | None = None, scheduler: str | None = None,
-                   force: bool = False, progress: bool = False) -> ExperimentResult:
+                   force: bool = False, progress: bool = False,
+                   timeout: float | None = None) -> ExperimentResult:
     """Run (or resume) an experiment and write its results; returns them as tables.
 
     Args:
@@ -106,6 +107,8 @@ def run_experiment(experiment: str | Path | Plan, out: str | Path | None = None,
         scheduler: address of a Dask scheduler; runs go to its workers instead.
         force: replace the results of a different experiment in `out`.
         progress: show a live progress bar on the terminal.
+        timeout: seconds to wait for the scheduler, and for it to have workers, before
+            giving up (default: 10 s to reach it, then as long as it takes to get workers).
     """
     plan = experiment if isinstance(experiment, Plan) else load_experiment(experiment)
     directory = Path(out) if out is not None else Path("results") / plan.name
@@ -113,11 +116,15 @@ def run_experiment(experiment: str | Path | Plan, out: str | Path | None = None,
     _prepare(directory, plan, force)
     journal = Journal(directory)
     journal.load()
-    _write_manifest(directory, plan, started, status="running")
-    executor = make_executor(workers, scheduler)
+    executor = make_executor(workers, scheduler, timeout)
     try:
+        _write_manifest(directory, plan, started, status="running")
         with _progress_bar(progress) as report:
             target, reason = _run_rounds(plan, directory, journal, executor, report)
+    except BaseException as error:  # the manifest says the experiment stopped, and when
+        _write_manifest(directory, plan, started, status="interrupted"
+                        if isinstance(error, KeyboardInterrupt) else "failed")
+        raise
     finally:
         executor.close()
     result = _finish(directory, plan, journal, target)
@@ -336,6 +343,8 @@ def _write_manifest(directory: Path, plan: Plan, started: datetime, status: str,
         "versions": versions(),
         "started": started.isoformat(timespec="seconds"),
     }
+    if status in ("interrupted", "failed"):
+        manifest[status] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     if status == "finished":
         journal: Journal = finished["journal"]
         failures = [f"{variant}/{replication}" for (variant, replication), entry

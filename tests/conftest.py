@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import ctypes
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 import simpy
 import yaml
@@ -18,6 +23,97 @@ from simulator.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+PR_SET_CHILD_SUBREAPER = 36
+"""From Linux's <sys/prctl.h>."""
+HUNG_AFTER_SECONDS = 600
+HELPERS_THAT_END_WITH_US = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+"""Python's own helper processes: they exit when this process does."""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_process_left_behind():
+    """Fail the run if a process the tests started outlives them.
+
+    On Linux this process becomes the subreaper of its descendants, so that a pool worker
+    orphaned by a killed `simulator compare` is adopted here, and seen, rather than by init.
+    """
+    if sys.platform.startswith("linux"):
+        ctypes.CDLL(None).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    yield
+    give_up = time.monotonic() + 10
+    while (children := _descendants()) and time.monotonic() < give_up:
+        psutil.wait_procs(children, timeout=give_up - time.monotonic())  # reaps the adopted
+    left = [_describe(process) for process in children]
+    for process in children:
+        process.kill()
+    psutil.wait_procs(children, timeout=10)
+    assert not left, f"processes left behind by the tests: {left}"
+
+
+def _descendants() -> list[psutil.Process]:
+    """This process's descendants, orphans it adopted included, but Python's own helpers."""
+    return [child for child in psutil.Process().children(recursive=True)
+            if not _ends_with_us(child)]
+
+
+def _ends_with_us(process: psutil.Process) -> bool:
+    try:
+        command = " ".join(process.cmdline())
+    except psutil.Error:
+        return False
+    return any(helper in command for helper in HELPERS_THAT_END_WITH_US)
+
+
+def _describe(process: psutil.Process) -> str:
+    try:
+        return f"{process.pid} {' '.join(process.cmdline())[:120]}"
+    except psutil.Error:
+        return str(process.pid)
+
+
+# --- the command line in a subprocess, and its observable progress -------------------------------
+
+
+def start_compare(config: Path, out: Path, workers: int = 2) -> subprocess.Popen:
+    """`simulator compare` in its own process, as a user starts it."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "simulator", "compare", str(config), "--out", str(out),
+         "--workers", str(workers), "--no-progress", "--no-plots"],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL, as a crash or the OOM killer would; the pipes are closed rather than read to
+    their end, which a surviving worker that inherited them would never reach."""
+    process.kill()
+    process.wait()
+    for pipe in (process.stdout, process.stderr):
+        if pipe is not None:
+            pipe.close()
+
+
+def journal_lines(out: Path) -> int:
+    """Runs recorded so far: the experiment's observable progress."""
+    try:
+        return (out / "runs.jsonl").read_bytes().count(b"\n")
+    except FileNotFoundError:
+        return 0
+
+
+def wait_for_runs(out: Path, count: int, process: subprocess.Popen) -> bool:
+    """Wait until `count` runs are journalled (True), or the process has ended (False).
+
+    Waits on progress, not on the clock: a slow machine only makes it wait longer (the
+    cap is a safety net against a hung process, far beyond any machine's pace)."""
+    give_up = time.monotonic() + HUNG_AFTER_SECONDS
+    while journal_lines(out) < count:
+        if process.poll() is not None:
+            return journal_lines(out) >= count
+        if time.monotonic() > give_up:
+            process.kill()
+            raise AssertionError(f"no progress in {HUNG_AFTER_SECONDS} s: the process hangs")
+        time.sleep(0.01)
+    return True
 
 
 def scenario_data(name: str) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,17 @@ from simulator.errors import ScenarioError, UserError
 from simulator.experiment import load_experiment
 from simulator.runner import run_experiment
 
-from .conftest import ROOT, SCENARIOS, SMALL, data_files, write
+from .conftest import (
+    HUNG_AFTER_SECONDS,
+    ROOT,
+    SCENARIOS,
+    SMALL,
+    data_files,
+    kill,
+    start_compare,
+    wait_for_runs,
+    write,
+)
 
 # --- experiment files --------------------------------------------------------------------------
 
@@ -115,7 +124,27 @@ def test_results_are_identical_on_a_dask_cluster(small_clean, tmp_path):
 def test_an_unreachable_scheduler_is_a_user_error(tmp_path):
     config = write(tmp_path / "small.yaml", SMALL)
     with pytest.raises(UserError, match="cannot reach the Dask scheduler"):
-        run_experiment(config, tmp_path / "out", scheduler="tcp://127.0.0.1:1")
+        run_experiment(config, tmp_path / "out", scheduler="tcp://127.0.0.1:1", timeout=0.5)
+
+
+def test_a_scheduler_without_workers_is_said_then_given_up(tmp_path, monkeypatch, capsys):
+    from dask.distributed import LocalCluster
+
+    from simulator.executors import DaskCluster
+
+    monkeypatch.setattr(DaskCluster, "NOTICE_SECONDS", 0.2)
+    config = write(tmp_path / "small.yaml", SMALL)
+    out = tmp_path / "out"
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster:
+        address = cluster.scheduler_address
+        status = main(["compare", str(config), "--out", str(out), "--scheduler", address,
+                       "--timeout", "1", "--no-progress"])
+    error = capsys.readouterr().err
+    assert status == 2
+    assert f"waiting for workers: the Dask scheduler at {address} has none yet" in error
+    assert (f"error: --scheduler {address}: the Dask scheduler has no workers (waited 1 s)"
+            in error)
+    assert not (out / "runs.jsonl").exists()
 
 
 def test_every_row_carries_what_produced_it(small_clean):
@@ -251,32 +280,14 @@ def test_precision_adds_batches_until_the_interval_is_narrow(tmp_path):
 # --- interruption ------------------------------------------------------------------------------
 
 
-def _start_compare(config: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "simulator", "compare", str(config), "--out", str(out),
-         "--workers", "1", "--no-progress", "--no-plots"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _wait_for_runs(out: Path, count: int, process: subprocess.Popen) -> None:
-    journal = out / "runs.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if journal.exists() and journal.read_text().count("\n") >= count:
-            return
-        time.sleep(0.02)
-    raise AssertionError("the experiment did not get far enough to be interrupted")
-
-
 @pytest.mark.slow
 def test_killed_midway_then_resumed_gives_identical_files(small_clean, tmp_path):
     """SIGKILL after a few runs, then the same command again: the same files as a clean run."""
     config = write(tmp_path / "small.yaml", SMALL)
     out = tmp_path / "out"
-    process = _start_compare(config, out)
-    _wait_for_runs(out, 3, process)
-    process.kill()
-    process.wait(timeout=30)
+    process = start_compare(config, out, workers=1)
+    assert wait_for_runs(out, 3, process)
+    kill(process)
     assert (out / "runs.jsonl").read_text().count("\n") < 8
     resumed = subprocess.run([sys.executable, "-m", "simulator", "compare", str(config),
                               "--out", str(out), "--workers", "2", "--no-progress",
@@ -290,12 +301,10 @@ def test_killed_midway_then_resumed_gives_identical_files(small_clean, tmp_path)
 def test_ctrl_c_stops_cleanly_and_says_how_to_resume(small_clean, tmp_path):
     config = write(tmp_path / "small.yaml", SMALL)
     out = tmp_path / "out"
-    process = _start_compare(config, out)
-    _wait_for_runs(out, 2, process)
-    started = time.monotonic()
+    process = start_compare(config, out, workers=1)
+    assert wait_for_runs(out, 2, process)
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - started < 5
+    _, stderr = process.communicate(timeout=HUNG_AFTER_SECONDS)
     assert process.returncode == 130
     assert "run the same command again to resume" in stderr and "Traceback" not in stderr
     assert not list(out.rglob("*.tmp"))

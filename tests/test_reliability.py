@@ -4,14 +4,15 @@ and interruptions at random moments that never lose or corrupt a finished run.""
 from __future__ import annotations
 
 import errno
+import json
 import random
+import shutil
 import signal
-import subprocess
-import sys
-import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
 import simulator
@@ -20,7 +21,19 @@ from simulator.errors import ScenarioError
 from simulator.experiment import load_experiment
 from simulator.recorder import COUNT_METRICS, SERIES_METRICS
 
-from .conftest import ROOT, SCENARIOS, SMALL, build, data_files, world_of, write
+from .conftest import (
+    HUNG_AFTER_SECONDS,
+    SCENARIOS,
+    SMALL,
+    build,
+    data_files,
+    journal_lines,
+    kill,
+    start_compare,
+    wait_for_runs,
+    world_of,
+    write,
+)
 from .test_loading import expectations
 
 EXPERIMENT_CORPUS = sorted((Path(__file__).parent / "bad_inputs" / "experiments").glob("*.yaml"))
@@ -198,57 +211,64 @@ def test_five_hundred_nations():
 # --- interruptions ------------------------------------------------------------------------------
 
 
-def _compare(config: Path, out: Path) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "simulator", "compare", str(config), "--out", str(out),
-         "--workers", "2", "--no-progress", "--no-plots"],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
 @pytest.mark.slow
 def test_sigterm_stops_cleanly_and_resumes(small_clean, tmp_path):
     config = write(tmp_path / "small.yaml", SMALL)
     out = tmp_path / "out"
-    process = _compare(config, out)
-    deadline = time.monotonic() + 60
-    while not (out / "runs.jsonl").exists() and time.monotonic() < deadline:
-        time.sleep(0.02)
-    started = time.monotonic()
+    process = start_compare(config, out)
+    assert wait_for_runs(out, 1, process)
     process.send_signal(signal.SIGTERM)
-    _, stderr = process.communicate(timeout=30)
-    assert time.monotonic() - started < 5
+    _, stderr = process.communicate(timeout=HUNG_AFTER_SECONDS)
     assert process.returncode == 130 and "resume" in stderr and "Traceback" not in stderr
     assert not list(out.rglob("*.tmp"))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted"
+    now = datetime.now(timezone.utc).isoformat()
+    assert manifest["started"] <= manifest["interrupted"] <= now
     assert main(["compare", str(config), "--out", str(out), "--no-progress", "--no-plots"]) == 0
     assert data_files(out) == data_files(small_clean)
 
 
 @pytest.mark.slow
 def test_twenty_random_kills_never_corrupt_a_run(small_clean, tmp_path):
-    """SIGKILL at 20 random moments, resuming each time: the files end identical to a run
-    that was never interrupted, and no kill leaves a file a resume would trust wrongly."""
+    """SIGKILL at 20 random points of progress (before the first run is recorded, or after
+    a random number of further runs), resuming each time: the files end identical to a run
+    that was never interrupted, and no kill leaves a file a resume would trust wrongly.
+    Kills wait on the journal, not the clock, so a slow machine changes nothing."""
     config = write(tmp_path / "small.yaml", SMALL)
     out = tmp_path / "out"
     chance = random.Random(20261126)
     kills, recorded = 0, []
     while kills < 20:
-        process = _compare(config, out)
-        time.sleep(chance.uniform(0.3, 1.6))
-        if process.poll() is not None:  # finished before the kill: start over
-            assert process.returncode == 0, process.stderr.read()
-            import shutil
-
+        before = journal_lines(out)
+        process = start_compare(config, out)
+        if not wait_for_runs(out, before + chance.randint(0, 2), process):
+            assert process.returncode == 0, process.stderr.read()  # finished: start over
+            process.communicate()
             shutil.rmtree(out)
             continue
-        process.kill()
-        process.wait(timeout=30)
+        kill(process)
         kills += 1
-        journal = out / "runs.jsonl"
-        recorded.append(journal.read_text().count("\n") if journal.exists() else 0)
+        recorded.append(journal_lines(out))
     assert sum(count > 0 for count in recorded) >= 5, recorded  # kills in the middle of runs
-    finished = subprocess.run(
-        [sys.executable, "-m", "simulator", "compare", str(config), "--out", str(out),
-         "--workers", "2", "--no-progress", "--no-plots"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300)
-    assert finished.returncode == 0, finished.stderr
+    finished = start_compare(config, out)
+    _, stderr = finished.communicate(timeout=HUNG_AFTER_SECONDS)
+    assert finished.returncode == 0, stderr
     assert data_files(out) == data_files(small_clean)
+
+
+@pytest.mark.slow
+def test_a_killed_compare_leaves_no_worker_behind(tmp_path):
+    """`kill -9` of the parent: its pool workers end with it (they would otherwise wait
+    for tasks for good)."""
+    config = write(tmp_path / "small.yaml", SMALL)
+    out = tmp_path / "out"
+    process = start_compare(config, out)
+    assert wait_for_runs(out, 1, process)
+    workers = psutil.Process(process.pid).children()
+    assert len(workers) == 2
+    kill(process)
+    _, alive = psutil.wait_procs(workers, timeout=5)
+    for worker in alive:
+        worker.kill()
+    assert not alive
