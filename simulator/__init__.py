@@ -10,6 +10,10 @@ The Python API::
     experiment = simulator.run_experiment("configs/compare_policies.yaml")
     experiment.comparison    # each variant against the baseline, per KPI
 
+    rows = [{"nations.*.political_will": 0.6}, {"nations.*.political_will": 0.9}]
+    table = simulator.run_design("scenarios/baseline.yaml", rows, replications=4)
+    table                    # one row of KPIs per (row, replication)
+
 Everything but the errors is imported on first use (pydantic, numpy and SimPy
 included), so that `import simulator` and `simulator --help` stay light.
 """
@@ -30,11 +34,13 @@ _LAZY = {
     "simulate": "simulator.results",
     "load_experiment": "simulator.experiment",
     "run_experiment": "simulator.runner",
+    "run_design": "simulator.design",
 }
 
 __all__ = [
     "RunError", "Scenario", "ScenarioError", "SimulatorError", "UserError",
-    "load_experiment", "load_scenario", "run_experiment", "scenario_from_dict", "simulate",
+    "load_experiment", "load_scenario", "run_design", "run_experiment", "scenario_from_dict",
+    "simulate",
 ]
 
 

@@ -281,7 +281,9 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for variant in plan.variant_names:
         mean = means.loc[variant]
-        cells = [variant, f"{mean['mean']:.4f} [{mean.ci_low:.4f}, {mean.ci_high:.4f}]"]
+        description = plan.descriptions[variant]
+        name = f"{variant}\n[dim]{escape(description)}[/dim]" if description else variant
+        cells = [name, f"{mean['mean']:.4f} [{mean.ci_low:.4f}, {mean.ci_high:.4f}]"]
         if variant in rows.index:
             row = rows.loc[variant]
             direction = "better" if sign * row.difference > 0 else "worse"
@@ -317,11 +319,11 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 
 def describe(path: Path) -> str:
-    """Validate a scenario or an experiment file (one with `variants`) and say what it holds."""
-    from simulator.loading import load_scenario
+    """Validate a scenario or an experiment file and say what it holds."""
+    from simulator.loading import file_kind, load_scenario
     from simulator.yaml_source import read_document
 
-    if "variants" in read_document(path).data:
+    if file_kind(read_document(path)) == "experiment":
         from simulator.experiment import load_experiment  # and the engine behind its KPIs
 
         plan = load_experiment(path)

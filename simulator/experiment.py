@@ -1,15 +1,17 @@
 """Experiment files: a scenario, named policy variants as overrides, replications and seeds.
 
-Every variant is resolved into a validated scenario when the file is loaded,
-so a misspelt override path is reported (with its line in the experiment
-file) before anything runs.
+A variant sets values by dotted path, and may scale numbers and say what it
+is for: `{description: ..., set: {...}, scale: {nations.*.annual_budget: 1.5}}`,
+or just `{dotted.path: value, ...}`. Every variant is resolved into a validated
+scenario when the file is loaded, so a misspelt override path is reported (with
+its line in the experiment file) before anything runs.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -17,27 +19,32 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
-from simulator.errors import Problem, ScenarioError
-from simulator.loading import apply_overrides, copy_data, validate
+from simulator.errors import Location, Problem, ScenarioError
+from simulator.loading import Override, apply_overrides, copy_data, expect_kind, validate
 from simulator.results import KPI_NAMES
 from simulator.schema import Id, Model, Scenario
 from simulator.yaml_source import Document, read_document
 
 MAX_REPLICATIONS = 100_000
+VARIANT_KEYS = ("description", "set", "scale")
+"""A variant's own keys; any other key of a variant is a dotted path to set."""
 
 
 class Experiment(Model):
     """Policy variants of one scenario, compared over paired replications."""
 
     name: Id | None = None
-    """Defaults to the file's name without its extension."""
+    """Name of the experiment, used for its results directory; defaults to the file's name
+    without its extension."""
     description: str = ""
+    """What the experiment asks, in words; the report shows it."""
     scenario: str
     """The scenario file, relative to this file."""
     replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)]
-    """Replications of every variant (with `precision`: the first batch)."""
+    """Number of replications of every variant (with `precision`: the first batch)."""
     seed: Annotated[int, Field(ge=0, lt=2**63)]
-    """Root seed; replication k of every variant uses the same random streams."""
+    """Root seed, a whole number; replication k of every variant uses the same random
+    streams."""
     primary_metric: str
     """The KPI that decides the best variant and, with `precision`, when to stop."""
     goal: Literal["maximize", "minimize"] = "maximize"
@@ -46,13 +53,17 @@ class Experiment(Model):
     """Add replications until the 95% CI half-width of the primary metric is below this
     share of its mean, for every variant."""
     batch: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
-    """Replications added per round while the precision is not reached."""
+    """Number of replications added per round while the precision is not reached."""
     max_replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] = 1_000
-    """Cap on replications per variant when adding them for precision."""
+    """Largest number of replications per variant when adding them for precision."""
     baseline: Id = "baseline"
-    """The variant the others are compared with."""
+    """Name of the variant the others are compared with; it must be one of `variants`."""
     variants: Annotated[dict[Id, dict[str, Any]], Field(min_length=1)]
-    """Variant name -> overrides by dotted path (list items by id); the baseline's may be {}."""
+    """Variant name -> its overrides by dotted path (list items by id, or all of a list's
+    with `*`); the baseline's may be {}. Besides paths, a variant may have a `description`
+    (shown in the comparison table and the report), `set` (paths to values, the same as
+    paths written beside it) and `scale` (paths to factors that multiply the scenario's
+    numbers)."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
@@ -80,6 +91,15 @@ class Plan:
     source: str
     scenario_source: str
     scenarios: dict[str, Scenario]
+    overrides: dict[str, dict[str, Any]]
+    """Each variant's overrides as applied: every value it changes, by its path with list
+    items named, and the value it ends with (what the manifest records)."""
+    descriptions: dict[str, str]
+    """Each variant's description ("" when it has none), for the comparison table and the
+    report."""
+    design: bool = False
+    """A table of runs (`run_design`), not policies compared with a baseline: the runner
+    writes no comparison and keeps no event traces."""
 
     @property
     def name(self) -> str:
@@ -102,6 +122,15 @@ class Plan:
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Variant:
+    """A variant as written: what it is for, the values it sets and the numbers it scales."""
+
+    description: str = ""
+    set: tuple[Override, ...] = ()
+    scale: tuple[Override, ...] = ()
+
+
 def load_experiment(path: str | Path) -> Plan:
     """Read an experiment file and resolve its variants into scenarios.
 
@@ -109,6 +138,7 @@ def load_experiment(path: str | Path) -> Plan:
         ScenarioError: every problem in the experiment file or in any variant, located.
     """
     document = read_document(path)
+    expect_kind(document, "experiment")
     experiment = validate(document, Experiment)
     scenario_path = Path(path).parent / experiment.scenario
     return plan(experiment, scenario_path, document, str(path))
@@ -122,32 +152,88 @@ def plan(experiment: Experiment, scenario_path: Path, document: Document | None 
     except ScenarioError as error:
         raise _from_experiment(error, document, ("scenario",)) from None
     scenarios: dict[str, Scenario] = {}
+    overrides: dict[str, dict[str, Any]] = {}
+    descriptions: dict[str, str] = {}
     problems: list[Problem] = []
-    for name, overrides in experiment.variants.items():
-        variant = Document(data=copy_data(base.data), source=base.source,
-                           locations=dict(base.locations))
-        found: list[Problem] = []
-        try:  # every override that resolves is applied, so validation sees them all
-            apply_overrides(variant, overrides.items(),
-                            _override_locations(document, ("variants", name)))
-        except ScenarioError as error:
-            found.extend(error.problems)
+    for name, written in experiment.variants.items():
+        origin = ("variants", name)
         try:
-            scenarios[name] = validate(variant, Scenario)
+            variant = read_variant(written, lambda key: document.locate((*origin, key))
+                                   if document else Location(source))
+            scenarios[name], overrides[name] = resolve_variant(
+                base, variant, _override_locations(document, origin))
         except ScenarioError as error:
-            found.extend(error.problems)
-        problems.extend(Problem(p.location, f"variants.{name}: {p.path}".rstrip(": "),
-                                p.message) for p in found)
+            problems.extend(Problem(p.location, f"variants.{name}: {p.path}".rstrip(": "),
+                                    p.message) for p in error.problems)
+            continue
+        descriptions[name] = variant.description
     if problems:
         raise ScenarioError(problems)
-    return Plan(experiment, source, str(scenario_path), scenarios)
+    return Plan(experiment, source, str(scenario_path), scenarios, overrides, descriptions)
+
+
+def read_variant(written: Mapping[str, Any], locate: Callable[[str], Location]) -> Variant:
+    """A variant from its mapping: `description`, `set` and `scale` are its own keys, and
+    every other key is a dotted path set to its value, as under `set`. So a variant of
+    paths alone (the flat form) is valid as it is, and takes a description as it is.
+
+    Raises:
+        ScenarioError: a description that is not text, or a `set` or `scale` that is not a
+            mapping of dotted paths; `locate` gives the line of each of these keys.
+    """
+    own = {key: value for key, value in written.items() if key in VARIANT_KEYS}
+    problems = []
+    if not isinstance(own.get("description", ""), str):
+        problems.append(Problem(locate("description"), "description",
+                                f"should be text (got {own['description']!r})"))
+    for key in ("set", "scale"):
+        pairs = own.get(key, {})
+        if not isinstance(pairs, Mapping) or not all(isinstance(path, str) for path in pairs):
+            what = "values" if key == "set" else "factors"
+            problems.append(Problem(locate(key), key,
+                                    f"should be a mapping of dotted paths to {what}"))
+    if problems:
+        raise ScenarioError(problems)
+    paths = [(key, value) for key, value in written.items() if key not in VARIANT_KEYS]
+    return Variant(own.get("description", ""), (*paths, *own.get("set", {}).items()),
+                   tuple(own.get("scale", {}).items()))
+
+
+def resolve_variant(base: Document, variant: Variant,
+                    where: Mapping[str, Location]) -> tuple[Scenario, dict[str, Any]]:
+    """Apply a variant to a copy of the scenario document and validate it; returns the
+    scenario and the overrides as applied (each value changed, by path, and its final value).
+
+    Raises:
+        ScenarioError: every override that does not apply and every problem of the result,
+            located by `where` (each override's line) and by the scenario file.
+    """
+    document = Document(data=copy_data(base.data), source=base.source,
+                        locations=dict(base.locations), problems=list(base.problems),
+                        left_out=list(base.left_out))
+    problems: list[Problem] = []
+    applied: list[Override] = []
+    try:  # every override that resolves is applied, so validation sees them all
+        applied = apply_overrides(document, variant.set, where, scale=variant.scale)
+    except ScenarioError as error:
+        problems.extend(error.problems)
+    try:
+        scenario = validate(document, Scenario)
+    except ScenarioError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario, dict(applied)
 
 
 def _override_locations(document: Document | None, origin: tuple[str, ...]) -> Mapping:
+    """The line of each override of a variant: a path beside its own keys, or under `set`
+    or `scale`."""
     if document is None:
         return {}
+    parents = {origin, (*origin, "set"), (*origin, "scale")}
     return {key[-1]: location for key, location in document.locations.items()
-            if len(key) == len(origin) + 1 and key[: len(origin)] == origin}
+            if key[:-1] in parents and not (key[:-1] == origin and key[-1] in VARIANT_KEYS)}
 
 
 def _from_experiment(error: ScenarioError, document: Document | None,

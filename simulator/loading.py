@@ -1,8 +1,9 @@
 """From a file (and overrides) to a validated `Scenario`, or one message with every problem.
 
-Overrides are applied in the order given, before validation, to the plain data
-read from the file; a path addresses list items by their `id`
-(`exercises.maritime_shield.every_days`). Validation errors are turned into
+Overrides set values, then scale numbers, in the order given, before validation,
+in the plain data read from the file; a path addresses list items by their `id`
+(`exercises.maritime_shield.every_days`), or all of them with `*`
+(`nations.*.annual_budget`). Validation errors are turned into
 `Problem`s that name the file, line and column, the dotted path and what was
 expected.
 """
@@ -10,22 +11,28 @@ expected.
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
 
-from simulator.errors import Location, Problem, ScenarioError
+from simulator.errors import Location, Problem, ScenarioError, UserError
 from simulator.schema import Scenario
 from simulator.yaml_source import Document, Path_, read_document
 
 Override = tuple[str, Any]
 OVERRIDE_SOURCE = "--set"
+SCALE_SOURCE = "scale"
+"""Where a scaling given without a location (from Python) is said to come from."""
+WILDCARD = "*"
+"""In an override's path: every item of the list there."""
 
 
 def load_scenario(path: str | Path, overrides: Iterable[Override] = ()) -> Scenario:
@@ -35,12 +42,46 @@ def load_scenario(path: str | Path, overrides: Iterable[Override] = ()) -> Scena
         ScenarioError: with every problem found, each located in the file or the override.
     """
     document = read_document(path)
+    expect_kind(document, "scenario")
     apply_overrides(document, overrides)
     return validate(document, Scenario)
 
 
+FileKind = Literal["scenario", "experiment"]
+KINDS: dict[FileKind, tuple[str, str]] = {
+    "scenario": ("a scenario", "`simulator run` (in Python: simulator.simulate)"),
+    "experiment": ("an experiment", "`simulator compare` (in Python: simulator.run_experiment)"),
+}
+"""Each kind of file, as said in a sentence, and what runs it."""
+
+
+def file_kind(document: Document) -> FileKind | None:
+    """What a file is by its telling key: an experiment has `variants`, a scenario `nations`."""
+    if "variants" in document.data:
+        return "experiment"
+    return "scenario" if "nations" in document.data else None
+
+
+def expect_kind(document: Document, expected: FileKind) -> None:
+    """Refuse a file of the other kind in one line, not with a dozen unknown keys.
+
+    Raises:
+        UserError: naming the command that takes the file.
+    """
+    kind = file_kind(document)
+    if kind is not None and kind != expected:
+        (this, runner), (wanted, _) = KINDS[kind], KINDS[expected]
+        raise UserError(f"{document.source}: this is {this} file, not {wanted}: use {runner}")
+
+
 def scenario_from_dict(data: Mapping[str, Any], overrides: Iterable[Override] = ()) -> Scenario:
-    """Validate a scenario given as plain data (for notebooks and workers)."""
+    """Validate a scenario given as plain data (for notebooks, workers and generated designs).
+
+    The fast path for making many scenarios: validating data takes about 0.5 ms for
+    `scenarios/baseline.yaml`, against 30 ms for `load_scenario`, most of which is reading
+    the YAML (2 cores, Python 3.11). Read the file once, with `yaml.safe_load` or as
+    `load_scenario(path).model_dump()`, then give each variant's overrides here.
+    """
     document = Document(data=copy_data(data), source="<scenario>")
     apply_overrides(document, overrides)
     return validate(document, Scenario)
@@ -60,67 +101,84 @@ def parse_override(text: str) -> Override:
 
 
 def apply_overrides(document: Document, overrides: Iterable[Override],
-                    where: Mapping[str, Location] | None = None) -> list[Override]:
-    """Set each dotted path in the document's data, in order; returns what was applied.
+                    where: Mapping[str, Location] | None = None, *,
+                    scale: Iterable[Override] = ()) -> list[Override]:
+    """Set each dotted path in the document's data, in order, then multiply each path of
+    `scale` by its factor; returns every value changed, by its path with list items named,
+    and its final value (what a results manifest records).
 
-    `where` gives the location of each override (a line of an experiment file);
-    without it, overrides are attributed to the command line's `--set`.
+    A `*` in a path stands for every item of a list (`nations.*.annual_budget`). A value
+    the data leaves out is scaled from the schema's default, the only home of a default.
+    Two overrides of one value, or of a value and a part of it, are an error whatever
+    their order, since which should win would be unclear; so the order cannot change the
+    result. `where` gives the location of each override (a line of an experiment file, a
+    row of a design); without it, overrides are attributed to the command line's `--set`.
+
+    Raises:
+        ScenarioError: every override that does not resolve or cannot be scaled, after the
+            others are applied (so that validation sees them); or every conflict, before any.
     """
-    overrides = list(overrides)
-    conflicts = _conflicts(overrides, where or {})
+    changes, problems = _changes(document, overrides, scale, where or {})
+    conflicts = _conflicts(changes)
     if conflicts:
-        raise ScenarioError(conflicts)
-    applied, problems = [], []
-    for dotted_path, value in overrides:
-        origin = (where or {}).get(dotted_path, Location(OVERRIDE_SOURCE))
-        # a path that does not resolve is reported with the whole of it
-        unresolved = (where or {}).get(dotted_path, Location(f"{OVERRIDE_SOURCE} {dotted_path}"))
-        try:
-            path = _set(document, dotted_path.split("."), value, origin, unresolved)
-        except ScenarioError as error:
-            problems.extend(error.problems)
-            continue
-        _relocate(document, path, origin)
-        applied.append((dotted_path, value))
+        raise ScenarioError(problems + conflicts)
+    applied = []
+    for change in changes:
+        done, failed = _apply(document, change)
+        applied.extend(done)
+        problems.extend(_first_of(failed, change))
     if problems:
         raise ScenarioError(problems)
     return applied
 
 
-def _conflicts(overrides: list[Override], where: Mapping[str, Location]) -> list[Problem]:
-    """Two overrides of one value, or of a value and a part of it: which should win is unclear."""
-    problems = []
-    paths = [path for path, _ in overrides]
-    for position, path in enumerate(paths):
-        for earlier in paths[:position]:
-            if path == earlier or path.startswith(earlier + ".") or earlier.startswith(path + "."):
-                origin = where.get(path, Location(f"{OVERRIDE_SOURCE} {path}"))
-                reason = "is set twice" if path == earlier else f"conflicts with {earlier!r}"
-                problems.append(Problem(origin, path, f"{reason}: give each value once"))
-    return problems
-
-
-def _set(document: Document, parts: list[str], value: Any, origin: Location,
-         unresolved: Location) -> Path_:
-    node, path = document.data, ()
-    for position, part in enumerate(parts):
-        key = _resolve(node, part, path, document, unresolved)
-        path = (*path, key)
-        if position == len(parts) - 1:
-            node[key] = copy_data(value)
-        elif isinstance(node, dict) and key not in node:
-            node[key] = {}
-            document.locations[path] = origin
-        node = node[key]
-    return path
-
-
 def validate(document: Document, model: type[pydantic.BaseModel]) -> Any:
-    """Validate the document's data against `model`, or raise every problem at once."""
+    """Validate the document's data against `model`, or raise every problem at once: those
+    met reading the file, the values' own, and the cross-references among the rest."""
+    skip = document.left_out
     try:
-        return model.model_validate(document.data)
+        validated = model.model_validate(document.data)
+        problems = []
     except pydantic.ValidationError as error:
-        raise ScenarioError(_problems(error, document, model)) from None
+        problems = (_problems(error, document, model, skip)
+                    + _cross_references_past(error, document, model, skip))
+    if document.problems or problems:
+        raise ScenarioError(sorted(document.problems + problems, key=_file_order))
+    return validated
+
+
+def _cross_references_past(error: pydantic.ValidationError, document: Document,
+                           model: type[pydantic.BaseModel], skip: list[Path_]) -> list[Problem]:
+    """Pydantic checks references across fields only once every value is valid: check them
+    again without the values found wrong, so that one message lists both kinds. A missing
+    key, or a wrong list item, cannot be left out: then there is no second pass."""
+    wrong = [_data_path(item["loc"], document.data, item["type"]) for item in error.errors()
+             if item["type"] != "cross_reference"]
+    if not wrong or any(item["type"] == "missing" for item in error.errors()):
+        return []
+    rest = copy_data(document.data)
+    for path in wrong:
+        parent = _parent(rest, path)
+        if not isinstance(parent, dict):
+            return []
+        parent.pop(path[-1], None)
+    try:
+        model.model_validate(rest)
+    except pydantic.ValidationError as second:
+        if all(item["type"] == "cross_reference" for item in second.errors()):
+            return _problems(second, document, model, [*skip, *wrong])
+    return []
+
+
+def _parent(data: Any, path: Path_) -> Any:
+    node = data
+    for part in path[:-1]:
+        node = _child(node, part)
+    return node if path else None
+
+
+def _beneath(path: Path_, roots: list[Path_]) -> bool:
+    return any(path[: len(root)] == root for root in roots)
 
 
 def dotted(data: Any, path: Path_) -> str:
@@ -139,8 +197,176 @@ def dotted(data: Any, path: Path_) -> str:
 # --- overrides ------------------------------------------------------------------------------
 
 
+def _changes(document: Document, overrides: Iterable[Override], scale: Iterable[Override],
+             where: Mapping[str, Location]) -> tuple[list[_Change], list[Problem]]:
+    """Each override with the concrete paths it names; and those that name none."""
+    changes, problems = [], []
+    for kind, pairs in (("set", overrides), ("scale", scale)):
+        for dotted_path, value in pairs:
+            origin = where.get(dotted_path, Location(OVERRIDE_SOURCE if kind == "set"
+                                                     else SCALE_SOURCE))
+            # a path that does not resolve is reported with the whole of it: its line in a
+            # file, or the path beside where it came from (`--set exercises.nope.cost`)
+            unresolved = origin if origin.line else Location(f"{origin.source} {dotted_path}")
+            change = _Change(kind, dotted_path, value, origin, unresolved)
+            try:
+                if kind == "scale" and not _is_number(value):
+                    raise _error(origin, dotted_path,
+                                 f"the factor should be a finite number (got {value!r})")
+                change.paths = _expand(document, change)
+            except ScenarioError as error:
+                problems.extend(error.problems)
+                continue
+            changes.append(change)
+    return changes, problems
+
+
+def _apply(document: Document, change: _Change) -> tuple[list[Override], list[Problem]]:
+    """Set or scale every value a change names; what it changed, and what it could not."""
+    applied, problems = [], []
+    for path in change.paths:
+        try:
+            if change.kind == "scale":
+                value = _scale(document, path, change)
+            else:
+                value = _set(document, path, copy_data(change.value), change.origin)
+        except ScenarioError as error:
+            problems.extend(error.problems)
+            continue
+        applied.append((dotted(document.data, path), copy_data(value)))
+    return applied, problems
+
+
+@dataclass
+class _Change:
+    """One override as given, and the concrete paths (list items by index) it names."""
+
+    kind: Literal["set", "scale"]
+    dotted_path: str
+    value: Any
+    origin: Location
+    """Where the override was given: the location of the values it sets."""
+    unresolved: Location
+    """The same, naming the whole path: for problems that name only the part resolved."""
+    paths: list[Path_] = field(default_factory=list)
+
+
+def _conflicts(changes: list[_Change]) -> list[Problem]:
+    """Two overrides of one value, or of a value and a part of it: which should win is unclear."""
+    problems = []
+    for position, change in enumerate(changes):
+        for earlier in changes[:position]:
+            same_value = _overlap(change.paths, earlier.paths)
+            if same_value is None:
+                continue
+            if change.dotted_path != earlier.dotted_path:
+                reason = f"conflicts with {earlier.dotted_path!r}"
+            elif change.kind != earlier.kind:
+                reason = "is set and scaled at once"
+            else:
+                reason = "is set twice" if change.kind == "set" else "is scaled twice"
+            problems.append(Problem(change.unresolved, change.dotted_path,
+                                    f"{reason}: give each value once"))
+    return problems
+
+
+def _overlap(paths: list[Path_], others: list[Path_]) -> bool | None:
+    """None if no path is another's or a part of another's; else whether one is the same."""
+    named = set(others)
+    parts = {other[:end] for other in others for end in range(1, len(other))}
+    overlap = None
+    for path in paths:
+        if path in named:
+            return True
+        if path in parts or any(path[:end] in named for end in range(1, len(path))):
+            overlap = False
+    return overlap
+
+
+def _set(document: Document, path: Path_, value: Any, origin: Location) -> Any:
+    """Put `value` at `path`, creating the mappings on the way that the data leaves out, and
+    locate it at the override."""
+    node = document.data
+    for depth, key in enumerate(path[:-1]):
+        if isinstance(node, dict) and key not in node:
+            node[key] = {}
+            document.locations[path[: depth + 1]] = origin
+        node = node[key]
+    replaced = _child(node, path[-1])
+    node[path[-1]] = value
+    if isinstance(replaced, (dict, list)):  # only a part of the file has parts located
+        _relocate(document, path, origin)
+    document.locations[path] = origin
+    return value
+
+
+def _scale(document: Document, path: Path_, change: _Change) -> Any:
+    """Multiply the number at `path` (or the schema's default there) by the change's factor."""
+    value = _current(document.data, path)
+    where = dotted(document.data, path)
+    if value is _ABSENT:
+        allowed = _fields_at(Scenario, path[:-1])
+        if allowed and path[-1] not in allowed:
+            close = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise _error(change.origin, where, f"unknown key {path[-1]!r}{hint} "
+                                               f"(expected one of: {', '.join(allowed)})")
+        raise _error(change.origin, where, "has no value to scale")
+    if isinstance(value, (Mapping, pydantic.BaseModel, list)):
+        kind = "a list" if isinstance(value, list) else "a mapping"
+        raise _error(change.origin, where, f"is {kind}, not a number, so it cannot be scaled")
+    if not _is_number(value):
+        raise _error(change.origin, where,
+                     f"is not a number, so it cannot be scaled (got {value!r})")
+    scaled = value * change.value
+    if isinstance(value, int) and float(scaled).is_integer():
+        scaled = int(scaled)  # a count stays a count where the factor allows
+    return _set(document, path, scaled, change.origin)
+
+
+def _first_of(problems: list[Problem], change: _Change) -> list[Problem]:
+    """The first problem of an override with `*`, counting the rest: one line per item of a
+    long list would bury the others."""
+    if len(problems) < 2:
+        return problems
+    first = problems[0]
+    rest = len(problems) - 1
+    more = (f"; as {'is 1 more value' if rest == 1 else f'are {rest} more values'} that "
+            f"{change.dotted_path!r} names")
+    return [Problem(first.location, first.path, first.message + more)]
+
+
+def _is_number(value: Any) -> bool:
+    """A finite int or float; `true` is not a number here, though Python says it is 1."""
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _expand(document: Document, change: _Change) -> list[Path_]:
+    """Every concrete path a dotted path names: `*` names each item of a list."""
+    paths: list[Path_] = [()]
+    for part in change.dotted_path.split("."):
+        paths = [(*path, key) for path in paths
+                 for key in _keys(document, path, part, change.unresolved)]
+    return paths
+
+
+def _keys(document: Document, path: Path_, part: str, origin: Location) -> list[str | int]:
+    """The keys `part` names below `path`: one, or with `*` the index of every item there."""
+    node = _node(document.data, path)
+    if part != WILDCARD:
+        return [_resolve(node, part, path, document, origin)]
+    if isinstance(node, list) and node:
+        return list(range(len(node)))
+    where = dotted(document.data, path)
+    if isinstance(node, list) or node is _ABSENT:
+        raise _error(origin, where, f"has no items for {WILDCARD!r} to match")
+    kind = "a mapping" if isinstance(node, dict) else "a value"
+    raise _error(origin, where, f"is {kind}, not a list, so {WILDCARD!r} matches nothing")
+
+
 def _resolve(node: Any, part: str, path: Path_, document: Document, origin: Location) -> Any:
-    if isinstance(node, dict):
+    if isinstance(node, dict) or node is _ABSENT:  # a key the data leaves out is created
         return part
     where = dotted(document.data, path)
     if isinstance(node, list):
@@ -153,6 +379,55 @@ def _resolve(node: Any, part: str, path: Path_, document: Document, origin: Loca
         known = ", ".join(map(str, ids)) or f"indices 0-{len(node) - 1}"
         raise _error(origin, where, f"no item {part!r} (expected one of: {known})")
     raise _error(origin, where, f"is a value, not a mapping, so it has no {part!r}")
+
+
+def _node(data: Any, path: Path_) -> Any:
+    """The data at `path`, or `_ABSENT` where the data leaves it out."""
+    for part in path:
+        data = _child(data, part)
+        if data is _ABSENT:
+            break
+    return data
+
+
+def _current(data: Any, path: Path_) -> Any:
+    """The value at `path`: the data's, or the schema's default where the data leaves it out."""
+    node, annotation = data, Scenario
+    for depth, part in enumerate(path):
+        child = _child(node, part)
+        if child is _ABSENT:
+            return _default(annotation, path[depth:])
+        node, annotation = child, _inner(annotation, part)
+    return node
+
+
+def _inner(annotation: Any, part: str | int) -> Any:
+    """The annotation of a model's field, or of a list's items and a mapping's values."""
+    holder = _model_in(annotation)
+    if isinstance(holder, type) and issubclass(holder, pydantic.BaseModel):
+        field_ = holder.model_fields.get(part) if isinstance(part, str) else None
+        return field_.annotation if field_ is not None else None
+    args = typing.get_args(holder)
+    return args[-1] if args else None
+
+
+def _default(annotation: Any, path: Path_) -> Any:
+    """The schema's default for `path` below a model of type `annotation`, or `_ABSENT`."""
+    holder = _model_in(annotation)
+    if not (isinstance(holder, type) and issubclass(holder, pydantic.BaseModel)):
+        return _ABSENT
+    field_ = holder.model_fields.get(path[0]) if isinstance(path[0], str) else None
+    if field_ is None or field_.is_required():
+        return _ABSENT
+    value = field_.get_default(call_default_factory=True)
+    for part in path[1:]:  # inside a default: a model, a mapping or a list of its own
+        if isinstance(value, pydantic.BaseModel):
+            value = getattr(value, part, _ABSENT) if isinstance(part, str) else _ABSENT
+        else:
+            value = _child(value, part)
+        if value is _ABSENT:
+            break
+    return value
 
 
 def _relocate(document: Document, path: Path_, origin: Location) -> None:
@@ -179,14 +454,19 @@ def copy_data(value: Any) -> Any:
 
 
 def _problems(error: pydantic.ValidationError, document: Document,
-              model: type[pydantic.BaseModel]) -> list[Problem]:
+              model: type[pydantic.BaseModel], skip: list[Path_]) -> list[Problem]:
+    """Each problem of `error` located in the document; none beneath a path of `skip`
+    (values left out, whose problem is already said)."""
     by_path: dict[Path_, list[str]] = {}
     for item in error.errors():
         if item["type"] == "cross_reference":
             for path, message in item["ctx"]["problems"]:
-                by_path.setdefault(tuple(path), []).append(message)
+                if not _beneath(tuple(path), skip):
+                    by_path.setdefault(tuple(path), []).append(message)
             continue
         path = _data_path(item["loc"], document.data, item["type"])
+        if _beneath(path, skip):
+            continue
         message = _message(item, path, model)
         messages = by_path.setdefault(path, [])
         if message not in messages:

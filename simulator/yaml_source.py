@@ -33,6 +33,12 @@ class Document:
     data: Any
     source: str
     locations: dict[Path_, Location] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    """What was wrong in the file but did not stop the reading: a duplicate key, a tag.
+    Validation reports them with its own problems, in one message."""
+    left_out: list[Path_] = field(default_factory=list)
+    """Where a value was left out of `data` for one of those problems (validation says
+    nothing more about them)."""
 
     def locate(self, path: Path_) -> Location:
         """The location of the deepest part of `path` that exists in the file."""
@@ -77,6 +83,8 @@ def parse_document(text: str, source: str) -> Document:
         if node is None:
             raise _single(Location(source), "is empty, expected a YAML mapping")
         document.data = _Builder(loader, document).build(node, ())
+        if document.data is _LEFT_OUT:
+            raise ScenarioError(document.problems)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         location = _location(source, mark) if mark else Location(source)
@@ -85,7 +93,8 @@ def parse_document(text: str, source: str) -> Document:
     finally:
         loader.dispose()
     if not isinstance(document.data, dict):
-        raise _single(document.locate(()), "expected a YAML mapping of keys to values")
+        raise ScenarioError([*document.problems, Problem(
+            document.locate(()), "", "expected a YAML mapping of keys to values")])
     return document
 
 
@@ -103,7 +112,7 @@ class _Builder:
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if id(node) in self.open:
-            raise self._error(node, path, "recursive alias: a value that contains itself")
+            return self._leave_out(node, path, "recursive alias: a value that contains itself")
         self.open.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -116,42 +125,60 @@ class _Builder:
         try:
             return self.loader.construct_object(node, deep=True)
         except yaml.constructor.ConstructorError as error:
-            raise self._error(node, path, str(error.problem)) from None
+            return self._leave_out(node, path, str(error.problem))
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_) -> dict[Any, Any]:
+    def _mapping(self, node: yaml.MappingNode, path: Path_) -> Any:
         if node.tag != MAP_TAG:
-            raise self._error(node, path, f"unsupported tag {node.tag!r} on a mapping")
+            return self._leave_out(node, path, f"unsupported tag {node.tag!r} on a mapping")
         written = {id(key) for key, _ in node.value if key.tag != MERGE_TAG}
         self.loader.flatten_mapping(node)  # merged pairs first, then the written ones
         result: dict[Any, Any] = {}
         seen: set[Any] = set()
         for key_node, value_node in node.value:
             if not isinstance(key_node, yaml.ScalarNode):
-                raise self._error(key_node, path, "keys must be plain scalars")
+                self._leave_out(key_node, path, "keys must be plain scalars")
+                continue
             key = self._scalar(key_node, path)
+            if key is _LEFT_OUT:
+                continue
             key_path = (*path, key)
             if id(key_node) in written:
-                if key in seen:
-                    raise self._error(key_node, key_path, f"duplicate key {key!r}")
+                if key in seen:  # said, and the first value kept for validation
+                    self.document.problems.append(Problem(
+                        self._at(key_node), self._dotted(key_path), f"duplicate key {key!r}"))
+                    continue
                 seen.add(key)
                 self.document.locations[key_path] = self._at(key_node)
-            result[key] = self.build(value_node, key_path)
-            if key == "id" and isinstance(result[key], str) and path and isinstance(path[-1], int):
-                self.names[path] = result[key]
+            value = self.build(value_node, key_path)
+            if value is not _LEFT_OUT:
+                result[key] = value
+            if key == "id" and isinstance(value, str) and path and isinstance(path[-1], int):
+                self.names[path] = value
         return result
 
-    def _sequence(self, node: yaml.SequenceNode, path: Path_) -> list[Any]:
+    def _sequence(self, node: yaml.SequenceNode, path: Path_) -> Any:
         if node.tag != SEQUENCE_TAG:
-            raise self._error(node, path, f"unsupported tag {node.tag!r} on a list")
-        return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+            return self._leave_out(node, path, f"unsupported tag {node.tag!r} on a list")
+        items = [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        return [None if item is _LEFT_OUT else item for item in items]  # positions kept
 
     def _at(self, node: yaml.Node) -> Location:
         return _location(self.document.source, node.start_mark)
 
-    def _error(self, node: yaml.Node, path: Path_, message: str) -> ScenarioError:
-        dotted = ".".join(self.names.get(path[: end + 1], str(part))
-                          for end, part in enumerate(path))
-        return ScenarioError([Problem(self._at(node), dotted, message)])
+    def _leave_out(self, node: yaml.Node, path: Path_, message: str) -> Any:
+        """Record a problem and go on reading without the value, so that one message can
+        list it beside every other problem of the file."""
+        self.document.problems.append(Problem(self._at(node), self._dotted(path), message))
+        self.document.left_out.append(path)
+        return _LEFT_OUT
+
+    def _dotted(self, path: Path_) -> str:
+        return ".".join(self.names.get(path[: end + 1], str(part))
+                        for end, part in enumerate(path))
+
+
+_LEFT_OUT = object()
+"""A value not read because of a problem already recorded."""
 
 
 def _location(source: str, mark: yaml.Mark) -> Location:

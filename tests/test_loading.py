@@ -86,7 +86,7 @@ def test_the_corpus_covers_every_class_of_bad_input():
         "comments_only", "duplicate_key", "not_utf8", "python_tag_on_sequence", "nan_value",
         "inf_value", "zero_interval", "negative_interval", "program_provider_is_partner",
         "program_partner_is_ally", "duplicate_id", "weights_not_summing_to_one",
-        "several_field_problems", "several_reference_problems",
+        "several_field_problems", "several_reference_problems", "problems_of_every_pass",
     }
     assert required <= names, f"missing from tests/bad_inputs: {sorted(required - names)}"
 
