@@ -11,7 +11,6 @@ import argparse
 import json
 import sys
 import traceback
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -121,8 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
                                description="Draw every figure of a results directory of "
                                            "`run` or `compare` into DIR/plots/.")
     plot.add_argument("directory", type=Path, help="results directory")
-    plot.add_argument("--format", dest="formats", action="append", choices=("png", "svg"),
-                      help="image format (repeatable; default png)")
+    add_format_option(plot)
     plot.set_defaults(command=plot_command)
 
     report = commands.add_parser("report", help="write DIR/report.html: one self-contained "
@@ -159,30 +157,41 @@ def run_command(arguments: argparse.Namespace) -> int:
     scenario = load_scenario(arguments.scenario, overrides)
     out = arguments.out or Path("results") / arguments.scenario.stem
 
-    from simulator.outputs import prepare_directory, write_run
+    from simulator.outputs import prepare_directory
     from simulator.results import simulate
 
-    prepare_directory(out, "run")
-    started = datetime.now(timezone.utc)
+    prepare_directory(out, "run")  # refuse a foreign directory before the run, not after
     result = simulate(scenario, seed=arguments.seed, trace=arguments.trace)
-    written = write_run(result, scenario, out, str(arguments.scenario), overrides, started)
-    if not arguments.no_plots:
-        written += draw_plots(arguments, out)
+    written = result.save(out, plots=not arguments.no_plots, formats=formats(arguments),
+                          source=str(arguments.scenario), overrides=overrides)
     print_kpis(result, scenario.name, out, len(written))
     return EXIT_OK
 
 
+FORMATS = ("png", "svg", "pdf")
+
+
 def add_plot_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--no-plots", action="store_true", help="skip drawing the figures")
-    command.add_argument("--format", dest="formats", action="append", choices=("png", "svg"),
-                         help="image format of the figures (repeatable; default png)")
+    add_format_option(command)
+
+
+def add_format_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--format", dest="formats", action="append", choices=FORMATS,
+                         help="also draw the figures in this format (repeatable; PNG always, "
+                              "for the report)")
+
+
+def formats(arguments: argparse.Namespace) -> tuple[str, ...]:
+    """PNG, and every other format asked for: formats add up, they do not replace PNG."""
+    return tuple(dict.fromkeys(["png", *(arguments.formats or [])]))
 
 
 def draw_plots(arguments: argparse.Namespace, out: Path) -> list[Path]:
-    """Every figure of the results in `out`, in the formats asked for (PNG by default)."""
+    """Every figure of the results in `out`, in the formats asked for."""
     from simulator.plots import draw_all
 
-    return draw_all(out, tuple(arguments.formats or ["png"]))
+    return draw_all(out, formats(arguments))
 
 
 def plot_command(arguments: argparse.Namespace) -> int:
@@ -261,6 +270,7 @@ def compare_command(arguments: argparse.Namespace) -> int:
 def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     """The primary metric per variant, its paired difference to the baseline, and the best."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from simulator.stats import summarise
@@ -276,7 +286,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     manifest = result.manifest
     table = Table(title=f"{plan.name}: {metric} ({experiment.goal}), "
                         f"{manifest['replications']} paired replications per variant")
-    table.add_column("variant", no_wrap=True)
+    table.add_column("variant", min_width=max(map(len, plan.variant_names)))
     for column in ("mean [95% CI]", "difference to baseline [95% CI]", "p (Holm)", ""):
         table.add_column(column, justify="right", no_wrap=True)
     for variant in plan.variant_names:

@@ -11,11 +11,12 @@ import hashlib
 import json
 import os
 import platform
+import shutil
 from collections.abc import Callable, Iterable
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -24,6 +25,10 @@ from simulator.loading import Override
 from simulator.processes import TraceEvent
 from simulator.results import RunResult
 from simulator.schema import Scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 MANIFEST = "manifest.json"
 PACKAGES = ("simpy", "numpy", "pydantic", "pandas", "pyarrow", "scipy", "matplotlib")
@@ -67,6 +72,26 @@ def prepare_directory(directory: Path, kind: str) -> None:
         raise UserError(f"{directory}: cannot create the directory ({error.strerror})") from None
 
 
+RUN_EXTRAS = (MANIFEST, "plots", "report.html")
+"""What a run directory holds beside the files its manifest lists."""
+
+
+def clear_previous_run(directory: Path) -> None:
+    """Remove what a previous run wrote into `directory` (the files its manifest lists, its
+    figures and report), so that nothing of it survives beside the next run: not its
+    trace, nor figures a run without plots would not redraw. Other files stay."""
+    try:
+        listed = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        listed = {}
+    for name in (*listed, *RUN_EXTRAS):
+        target = directory / Path(name).name  # never outside the directory
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the resolved scenario, independent of key order and formatting."""
     canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
@@ -96,25 +121,48 @@ def _versions() -> dict[str, str]:
     return found
 
 
+def run_file(table: str, variant: str, replication: int, suffix: str = "parquet") -> str:
+    """Where an experiment keeps one run's table, relative to its directory: one folder per
+    table, partitioned by variant (Hive style), so one glob per table reads every run."""
+    return f"{table}/variant={variant}/rep-{replication:05d}.{suffix}"
+
+
+def arrow_table(columns: dict[str, np.ndarray]) -> pa.Table:
+    """A table of numpy columns in Arrow, typed as its Parquet file stores it.
+
+    Text is stored as large strings, as pandas stores it. The variant is stored
+    as a dictionary, the type pyarrow (and so pandas) gives the `variant=` folder
+    of an experiment's files: the column in the file and the one in the path
+    then merge, and `pandas.read_parquet(DIR/series)` reads them as one dataset."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(values).dictionary_encode() if name == "variant"
+                     else pa.array(values, type=pa.large_string()
+                                   if values.dtype.kind in "UO" else None)
+                     for name, values in columns.items()})
+
+
 def parquet_bytes(columns: dict[str, np.ndarray]) -> bytes:
     """A table of numpy columns as Parquet bytes, straight through Arrow (through pandas
-    it cost the parent of an experiment more than a run costs a worker). Text is
-    stored as large strings, as pandas stores it, so files read as one dataset."""
+    it cost the parent of an experiment more than a run costs a worker)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.table({name: pa.array(values, type=pa.large_string()
-                                     if values.dtype.kind in "UO" else None)
-                      for name, values in columns.items()})
     buffer = pa.BufferOutputStream()
-    pq.write_table(table, buffer)
+    pq.write_table(arrow_table(columns), buffer)
     return buffer.getvalue().to_pybytes()
 
 
-def trace_lines(trace: Iterable[TraceEvent]) -> str:
+def trace_records(trace: Iterable[TraceEvent], identity: dict[str, Any]
+                  ) -> list[dict[str, Any]]:
+    """The event trace as one flat record per event, each led by the run's `identity`."""
+    return [{**identity, "time": event.time, "kind": event.kind, "entity": event.entity,
+             **event.detail} for event in trace]
+
+
+def trace_lines(trace: Iterable[TraceEvent], identity: dict[str, Any]) -> str:
     """The event trace as JSON Lines: one event per line, in time order."""
-    return "".join(json.dumps({"time": event.time, "kind": event.kind, "entity": event.entity,
-                               **event.detail}) + "\n" for event in trace)
+    return "".join(json.dumps(record) + "\n" for record in trace_records(trace, identity))
 
 
 def write_run(result: RunResult, scenario: Scenario, directory: Path, source: str,
@@ -128,8 +176,7 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
         written.append(_write_parquet(directory / f"{name}.parquet", result.columns(name)))
         written.append(atomic_write(directory / f"{name}.csv",
                                     lambda path, frame=frame: frame.to_csv(path, index=False)))
-    kpis = pd.DataFrame([{"scenario": scenario.name, "seed": result.seed,
-                          "replication": result.output.replication, **result.kpis}])
+    kpis = pd.DataFrame([{**result.identity, **result.kpis}])
     written.append(atomic_write(directory / "kpis.csv",
                                 lambda path: kpis.to_csv(path, index=False)))
     written.append(atomic_write(directory / "trust.csv", lambda path: result.trust.to_csv(path)))
@@ -137,8 +184,19 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
                                 lambda path: result.interoperability.to_csv(path, index=False)))
     written.append(_write_parquet(directory / "final.parquet", result.columns("final")))
     if result.output.trace is not None:
-        written.append(atomic_text(directory / "trace.jsonl", trace_lines(result.output.trace)))
-    manifest = {
+        written.append(atomic_text(directory / "trace.jsonl",
+                                   trace_lines(result.output.trace, result.identity)))
+    manifest = run_manifest(result, scenario, source, overrides, started)
+    manifest["files"] = {path.name: file_hash(path) for path in written}
+    written.append(atomic_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n"))
+    return written
+
+
+def run_manifest(result: RunResult, scenario: Scenario, source: str,
+                 overrides: Iterable[Override], started: datetime) -> dict[str, Any]:
+    """A run's receipt without its files' checksums: what `write_run` writes (with them)
+    and what the figures read of a run held in memory."""
+    return {
         "kind": "run",
         "source": source,
         "scenario": scenario.model_dump(mode="json"),
@@ -150,10 +208,16 @@ def write_run(result: RunResult, scenario: Scenario, directory: Path, source: st
         "started": started.isoformat(timespec="seconds"),
         "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "wall_seconds": round(result.output.wall_seconds, 4),
-        "files": {path.name: file_hash(path) for path in written},
     }
-    written.append(atomic_text(directory / MANIFEST, json.dumps(manifest, indent=2) + "\n"))
-    return written
+
+
+def read_summary(directory: Path) -> pd.DataFrame:
+    """An experiment's summary, typed (counts as integers) from `summary.parquet`; from
+    `summary.csv` in a directory written before there was one."""
+    import pandas as pd
+
+    typed = directory / "summary.parquet"
+    return pd.read_parquet(typed) if typed.exists() else pd.read_csv(directory / "summary.csv")
 
 
 def _write_parquet(path: Path, columns: dict[str, np.ndarray]) -> Path:

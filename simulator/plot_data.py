@@ -1,10 +1,15 @@
-"""A results directory (of `simulator run` or `simulator compare`) read back for figures.
+"""What the figures read: a results directory (of `simulator run` or `simulator compare`),
+or a run held in memory, as one `Results`.
 
 An experiment keeps one file per run. Figures need summaries over runs
 (quantile bands over time, mean end-of-run matrices), so the files are read
 one at a time, one variant at a time, and reduced as they are read: memory
 holds one variant's block of the few metrics drawn, never every run's table,
 and each file is opened once however many figures use it.
+
+The figures of a directory show the runs its tables show: those its summary
+lists as finished, the manifest's `replications` of each variant. Runs an
+earlier, larger request left behind (kept for reuse) are never read.
 """
 
 from __future__ import annotations
@@ -17,11 +22,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.dynamics import sharing
 from simulator.errors import UserError
-from simulator.outputs import MANIFEST
+from simulator.outputs import (
+    MANIFEST,
+    arrow_table,
+    read_summary,
+    run_file,
+    run_manifest,
+    trace_records,
+)
+from simulator.results import SAVED_FROM, RunResult
+from simulator.runner import FINAL, SERIES, TRACES, ExperimentResult
 
 LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of the fan charts: the 90% band, the 50% band and the median."""
@@ -55,10 +70,13 @@ class EndState:
 
 @dataclass
 class Results:
-    """What the figures need from a results directory, read lazily and reduced as read."""
+    """What the figures need from a run or an experiment, read lazily and reduced as read."""
 
-    directory: Path
     manifest: dict[str, Any]
+    directory: Path | None = None
+    """The results directory; None for a run held in memory."""
+    run: RunResult | None = None
+    """The run itself, when it is held in memory rather than read from files."""
     _bands: dict[str, dict[str, Bands]] = field(default_factory=dict, repr=False)
     _ends: dict[str, EndState] = field(default_factory=dict, repr=False)
     _traces: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
@@ -92,13 +110,23 @@ class Results:
     def roles(self, variant: str | None = None) -> dict[str, str]:
         return {nation["id"]: nation["role"] for nation in self.scenario(variant)["nations"]}
 
+    def runs(self, variant: str | None = None) -> list[int]:
+        """The replications of `variant` that every figure and table shows: an
+        experiment's finished current runs, or a single run's one."""
+        if self.kind == "run":
+            return [self.manifest["replication"]]
+        summary = self.summary
+        return summary.loc[summary.variant == (variant or self.baseline),
+                           "replication"].tolist()
+
     def series(self, columns: list[str]) -> pd.DataFrame:
         """A single run's sampled series: year and `columns`."""
-        return pd.read_parquet(self.directory / "series.parquet", columns=["year", *columns])
+        return self._read(SERIES, self.baseline, self.runs()[0],
+                          ["year", *columns]).to_pandas()
 
     def regions(self) -> pd.DataFrame:
         """Per region and sample of a single run: tension and early warning."""
-        return pd.read_parquet(self.directory / "regions.parquet")
+        return self._read("regions", self.baseline, self.runs()[0]).to_pandas()
 
     def bands(self, variant: str, metrics: list[str]) -> dict[str, Bands]:
         """Quantile bands of `metrics` over the variant's replications (read once, then kept)."""
@@ -122,22 +150,13 @@ class Results:
             self._traces[variant] = self._read_trace(variant)
         return self._traces[variant]
 
-    def _read_trace(self, variant: str) -> list[dict[str, Any]]:
-        if self.kind == "run":
-            path = self.directory / "trace.jsonl"
-        else:
-            folder = self.directory / "traces" / f"variant={variant}"
-            path = next(iter(sorted(folder.glob("*.jsonl"))), folder / "missing")
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
     @cached_property
     def summary(self) -> pd.DataFrame | None:
-        """KPIs per variant and replication (finished runs only); None for a single run."""
+        """KPIs per variant and replication of the finished current runs; None for a
+        single run."""
         if self.kind == "run":
             return None
-        summary = pd.read_csv(self.directory / "summary.csv")
+        summary = read_summary(self.directory)
         return summary[summary.status == "ok"]
 
     @cached_property
@@ -146,29 +165,49 @@ class Results:
             return None
         return pd.read_csv(self.directory / "comparison.csv")
 
-    # --- reading run files -----------------------------------------------------------------
+    # --- reading runs ----------------------------------------------------------------------
 
-    def _files(self, table: str, variant: str) -> list[Path]:
-        """A variant's run files of one table, in replication order."""
+    def _read(self, table: str, variant: str, replication: int,
+              columns: list[str] | None = None) -> pa.Table:
+        """One run's table (or some of its columns), from memory or from its file."""
+        if self.run is not None:
+            held = self.run.columns(table)
+            return arrow_table({name: held[name] for name in columns or held})
         if self.kind == "run":
-            return [self.directory / f"{table}.parquet"]
-        return sorted((self.directory / table / f"variant={variant}").glob("rep-*.parquet"))
+            path = self.directory / f"{table}.parquet"
+        else:
+            path = self.directory / run_file(table, variant, replication)
+        return pq.ParquetFile(path).read(columns=columns)
+
+    def _read_trace(self, variant: str) -> list[dict[str, Any]]:
+        if self.run is not None:
+            trace = self.run.output.trace
+            return [] if trace is None else trace_records(trace, self.run.identity)
+        if self.kind == "run":
+            kept = [self.directory / "trace.jsonl"]
+        else:  # the runner keeps one replication's trace per variant
+            kept = [self.directory / run_file(TRACES, variant, replication, "jsonl")
+                    for replication in self.runs(variant)]
+        path = next((path for path in kept if path.exists()), None)
+        if path is None:
+            return []
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
     def _read_bands(self, variant: str, metrics: list[str]) -> dict[str, Bands]:
-        files = self._files("series", variant)
+        runs = self.runs(variant)
+        if not runs:
+            raise UserError(f"{self.directory}: no finished runs of variant {variant!r}")
         block: np.ndarray | None = None
         years = np.empty(0)
-        for k, path in enumerate(files):
-            table = pq.ParquetFile(path).read(columns=["year", *metrics])
+        for k, replication in enumerate(runs):
+            table = self._read(SERIES, variant, replication, ["year", *metrics])
             values = np.column_stack([table.column(m).to_numpy() for m in metrics])
             if block is None:
-                block = np.empty((len(files), *values.shape))
+                block = np.empty((len(runs), *values.shape))
                 years = table.column("year").to_numpy()
             block[k] = values
-        if block is None:
-            raise UserError(f"{self.directory}: no runs of variant {variant!r}")
         quantiles = np.quantile(block, LEVELS, axis=0)  # level x time x metric
-        return {metric: Bands(years, quantiles[:, :, m], len(files))
+        return {metric: Bands(years, quantiles[:, :, m], len(runs))
                 for m, metric in enumerate(metrics)}
 
     def _read_end_state(self, variant: str) -> EndState:
@@ -180,10 +219,10 @@ class Results:
         size = len(order)
         trust, interop, shares = np.zeros((size, size)), np.zeros((size, size)), np.zeros(
             (size, size))
-        files = self._files("final", variant)
-        for path in files:
-            table = pq.ParquetFile(path).read(
-                columns=["nation", "other", "trust", "interoperability"])
+        runs = self.runs(variant)
+        for replication in runs:
+            table = self._read(FINAL, variant, replication,
+                               ["nation", "other", "trust", "interoperability"])
             rows = np.fromiter((position[n] for n in table.column("nation").to_pylist()), int)
             cols = np.fromiter((position[n] for n in table.column("other").to_pylist()), int)
             run_trust = np.eye(size)
@@ -191,12 +230,44 @@ class Results:
             trust += run_trust
             interop[rows, cols] += table.column("interoperability").to_numpy()
             shares += sharing(run_trust, threshold)
-        count = max(len(files), 1)
+        count = max(len(runs), 1)
         trust, interop = trust / count, interop / count
         np.fill_diagonal(trust, np.nan)
         np.fill_diagonal(interop, np.nan)
         allies = sum(role == "ally" for role in roles.values())
-        return EndState(order, allies, trust, interop, shares / count, len(files))
+        return EndState(order, allies, trust, interop, shares / count, len(runs))
+
+
+Source = str | Path | Results | ExperimentResult | RunResult
+"""Anything the figures can be drawn from."""
+
+
+def as_results(source: Source) -> Results:
+    """What the figures read, from whatever the API hands back: a results directory (or
+    its `Results`), an `ExperimentResult`, or a `RunResult`, read in memory as it is.
+
+    Raises:
+        UserError: if a directory holds no finished results.
+        TypeError: for anything else.
+    """
+    if isinstance(source, Results):
+        return source
+    if isinstance(source, RunResult):
+        return _held_in_memory(source)
+    if isinstance(source, ExperimentResult):
+        return load_results(source.directory)
+    if isinstance(source, (str, Path)):
+        return load_results(source)
+    raise TypeError(f"cannot draw figures of a {type(source).__name__}: expected a results "
+                    "directory, a Results, an ExperimentResult or a RunResult")
+
+
+def _held_in_memory(run: RunResult) -> Results:
+    """A run's `Results` read from the run itself, with the manifest it would be saved with."""
+    if run.scenario is None:
+        raise ValueError("drawing a run needs its scenario: use simulator.simulate, or "
+                         "RunResult(output, scenario)")
+    return Results(run_manifest(run, run.scenario, SAVED_FROM, (), run.started), run=run)
 
 
 def load_results(directory: str | Path) -> Results:
@@ -216,4 +287,4 @@ def load_results(directory: str | Path) -> Results:
     if manifest["kind"] == "experiment" and manifest.get("status") != "finished":
         raise UserError(f"{directory}: the experiment has not finished; run "
                         "`simulator compare` again to complete it")
-    return Results(directory, manifest)
+    return Results(manifest, directory=directory)

@@ -1,13 +1,17 @@
-"""Figures of a results directory, on matplotlib's object API (no pyplot, no global state).
+"""Figures of results, on matplotlib's object API (no pyplot, no global state).
 
-Open a directory with `load_results`, then call any figure function; each
-returns its matplotlib Figure, and those drawing a single axes accept `ax=`
-so notebooks can compose them::
+Every figure function takes what the API hands back: a results directory, an
+`ExperimentResult` (from `run_experiment`), a `RunResult` (from `simulate`,
+drawn from memory) or the `Results` of `load_results`, which reads each file
+once for all the figures drawn from it. Each returns its matplotlib Figure;
+one drawing a single axes accepts `ax=`, one drawing several panels `fig=` (a
+Figure or a SubFigure), so notebooks can compose them::
 
     from simulator import plots
     results = plots.load_results("results/compare_policies")
     plots.fan_chart(results, "interop_ally_partner")
 
+Each figure says how many runs it shows: those of the results' tables.
 `figures(results)` lists every figure that applies, with a one-line caption;
 `draw_all` writes them under `DIR/plots/` and the report embeds them.
 """
@@ -23,16 +27,19 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.colors import BoundaryNorm, ListedColormap, to_rgba
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from simulator.dynamics import LEVEL_EDGES
-from simulator.plot_data import Results, load_results
+from simulator.plot_data import Results, Source, as_results, load_results
 
 __all__ = ["OKABE_ITO", "FigureSpec", "draw_all", "fan_chart", "figures", "forest_plot",
            "heatmaps", "informative_kpis", "kpi_distributions", "load_results", "metrics_over_time",
            "sharing_network", "timeline"]
+
+Panels = Figure | SubFigure
+"""Where a multi-panel figure draws: a whole Figure or a SubFigure of one."""
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
              "#000000")
@@ -99,8 +106,9 @@ def variant_colours(results: Results) -> dict[str, str]:
 # --- over time ---------------------------------------------------------------------------------
 
 
-def fan_chart(results: Results, metric: str, ax: Axes | None = None) -> Figure:
+def fan_chart(source: Source, metric: str, ax: Axes | None = None) -> Figure:
     """Median and 50% and 90% bands of `metric` over replications, one colour per variant."""
+    results = as_results(source)
     figure, ax = _axes(ax, (10, 4.5))
     title, unit = METRICS.get(metric, (metric, ""))
     colours = variant_colours(results)
@@ -113,8 +121,7 @@ def fan_chart(results: Results, metric: str, ax: Axes | None = None) -> Figure:
                 linestyle=":")
         ax.fill_between(bands.years, q25, q75, color=colour, alpha=0.2, linewidth=0)
         ax.plot(bands.years, q50, color=colour, linewidth=1.8, label=variant)
-    replications = bands.replications
-    ax.set_title(title)
+    ax.set_title(f"{title} ({_runs_shown(results, results.variants)})")
     ax.set_xlabel("time (years)")
     ax.set_ylabel(unit)
     ax.grid(alpha=0.3)
@@ -122,19 +129,20 @@ def fan_chart(results: Results, metric: str, ax: Axes | None = None) -> Figure:
         low, high = ax.get_ylim()
         ax.set_ylim(max(0.0, low), min(1.0, high))
     handles, labels = ax.get_legend_handles_labels()
-    if replications > 1:
+    if results.kind == "experiment":
         from matplotlib.patches import Patch
 
         handles += [Patch(facecolor="grey", alpha=0.3),
                     Line2D([], [], color="grey", linewidth=0.7, linestyle=":")]
-        labels += [f"50% of {replications} replications", "90% of replications"]
+        labels += ["50% of replications", "90% of replications"]
     ax.legend(handles, labels, fontsize=8, frameon=False, loc="upper left",
               bbox_to_anchor=(1.01, 1.0))
     return figure
 
 
-def metrics_over_time(results: Results) -> Figure:
+def metrics_over_time(source: Source, fig: Panels | None = None) -> Figure:
     """The main metrics of a single run over the years, one panel per theme."""
+    results = as_results(source)
     panels = (
         ("Interoperability", INDEX, ["interop_ally_partner", "interop_ally_ally",
                                      "compatible_share"]),
@@ -149,7 +157,7 @@ def metrics_over_time(results: Results) -> Figure:
     )
     columns = [metric for _, _, metrics in panels for metric in metrics]
     series = results.series(columns)
-    figure = Figure(figsize=(15, 8.5), layout="constrained")
+    figure = _panels(fig, (15, 8.5))
     axes = figure.subplots(2, 3).ravel()
     for ax, (title, unit, metrics) in zip(axes, panels):
         for colour, metric in zip(OKABE_ITO, metrics):
@@ -161,7 +169,7 @@ def metrics_over_time(results: Results) -> Figure:
     _regional_tension(results, axes[-1])
     figure.suptitle(f"Scenario {results.name!r}, seed {results.manifest['seed']}",
                     fontsize=13)
-    return figure
+    return _root(figure)
 
 
 def _regional_tension(results: Results, ax: Axes) -> None:
@@ -179,9 +187,11 @@ def _regional_tension(results: Results, ax: Axes) -> None:
 # --- comparisons -------------------------------------------------------------------------------
 
 
-def forest_plot(results: Results, kpis: list[str] | None = None) -> Figure:
+def forest_plot(source: Source, kpis: list[str] | None = None,
+                fig: Panels | None = None) -> Figure:
     """Each variant's paired difference to the baseline with its 95% CI, one panel per KPI;
     filled markers are significant after Holm correction, hollow ones are not."""
+    results = as_results(source)
     comparison = results.comparison
     if comparison is None:
         raise ValueError("a forest plot needs an experiment's comparison with its baseline")
@@ -190,7 +200,7 @@ def forest_plot(results: Results, kpis: list[str] | None = None) -> Figure:
     colours = variant_colours(results)
     columns = 3
     rows = math.ceil(len(kpis) / columns)
-    figure = Figure(figsize=(13, 2.1 + 1.9 * rows), layout="constrained")
+    figure = _panels(fig, (13, 2.1 + 1.9 * rows))
     axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False).ravel())
     for ax, kpi in zip(axes, kpis):
         table = comparison[comparison.kpi == kpi].set_index("variant")
@@ -218,12 +228,16 @@ def forest_plot(results: Results, kpis: list[str] | None = None) -> Figure:
               Line2D([], [], marker="o", color="grey", markerfacecolor="white", linestyle="",
                      label="not significant")]
     figure.legend(handles=legend, loc="outside lower center", ncols=2, frameon=False)
-    figure.suptitle(f"Paired differences to {results.baseline!r} with 95% confidence intervals")
-    return figure
+    pairs = comparison.loc[comparison.kpi.isin(kpis), "n"]
+    figure.suptitle(f"Paired differences to {results.baseline!r} with 95% confidence "
+                    f"intervals, over {_replications(pairs.tolist(), 'paired ')}")
+    return _root(figure)
 
 
-def kpi_distributions(results: Results, kpis: list[str] | None = None) -> Figure:
+def kpi_distributions(source: Source, kpis: list[str] | None = None,
+                      fig: Panels | None = None) -> Figure:
     """Box plots of KPIs over replications, one box per variant."""
+    results = as_results(source)
     summary = results.summary
     if summary is None:
         raise ValueError("KPI distributions need an experiment's replications")
@@ -231,7 +245,7 @@ def kpi_distributions(results: Results, kpis: list[str] | None = None) -> Figure
     colours = variant_colours(results)
     columns = 3
     rows = math.ceil(len(kpis) / columns)
-    figure = Figure(figsize=(13, 1.5 + 2.6 * rows), layout="constrained")
+    figure = _panels(fig, (13, 1.5 + 2.6 * rows))
     axes = figure.subplots(rows, columns, squeeze=False).ravel()
     for ax, kpi in zip(axes, kpis):
         values = [summary.loc[summary.variant == v, kpi].dropna().to_numpy()
@@ -247,26 +261,30 @@ def kpi_distributions(results: Results, kpis: list[str] | None = None) -> Figure
         ax.grid(axis="x", alpha=0.3)
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
-    replications = int(summary.groupby("variant").size().max())
-    figure.suptitle(f"KPIs over {replications} replications per variant")
-    return figure
+    figure.suptitle(f"KPIs over {_runs_shown(results, results.variants)}")
+    return _root(figure)
 
 
 # --- end of run --------------------------------------------------------------------------------
 
 
-def informative_kpis(results: Results) -> list[str]:
-    """The KPIs of `KPIS` that vary at all: a KPI that is the same in every run says nothing."""
-    summary = results.summary
+def informative_kpis(source: Source) -> list[str]:
+    """The KPIs of `KPIS` that vary at all over an experiment's runs: a KPI that is the
+    same in every run says nothing (nor does any, over a single run)."""
+    summary = as_results(source).summary
+    if summary is None:
+        return []
     return [kpi for kpi in KPIS if kpi in summary and summary[kpi].nunique(dropna=True) > 1]
 
 
-def heatmaps(results: Results, variant: str | None = None) -> Figure:
+def heatmaps(source: Source, variant: str | None = None,
+             fig: Panels | None = None) -> Figure:
     """End-of-run trust (row in column) and interoperability levels, averaged over
     replications, with allies and partners grouped."""
+    results = as_results(source)
     variant = variant or results.baseline
     end = results.end_state(variant)
-    figure = Figure(figsize=(15, 6.8), layout="constrained")
+    figure = _panels(fig, (15, 6.8))
     trust_ax, interop_ax = figure.subplots(1, 2)
     image = trust_ax.imshow(end.trust, cmap="viridis", vmin=0, vmax=1)
     figure.colorbar(image, ax=trust_ax, shrink=0.8, label="trust (0-1)")
@@ -281,15 +299,16 @@ def heatmaps(results: Results, variant: str | None = None) -> Figure:
     for ax, title in ((trust_ax, "Trust of row nation in column nation"),
                       (interop_ax, "Interoperability (mean over domains)")):
         _group_axes(ax, end.order, end.allies)
-        ax.set_title(f"{title}\n{variant}, end of run, mean of {end.replications} "
-                     "replications", fontsize=10)
-    return figure
+        ax.set_title(f"{title}\n{variant}, end of run "
+                     f"({_runs_shown(results, [variant], 'mean of')})", fontsize=10)
+    return _root(figure)
 
 
-def sharing_network(results: Results, variant: str | None = None,
+def sharing_network(source: Source, variant: str | None = None,
                     ax: Axes | None = None) -> Figure:
     """Who shares information at the end of the run: allies and partners on a circle,
     each link as strong as the share of replications in which the pair shares."""
+    results = as_results(source)
     variant = variant or results.baseline
     figure, ax = _axes(ax, (8, 8))
     end = results.end_state(variant)
@@ -326,14 +345,16 @@ def sharing_network(results: Results, variant: str | None = None,
                               label="shares in some")],
               loc="lower center", bbox_to_anchor=(0.5, -0.06), ncols=2, frameon=False,
               fontsize=8)
-    ax.set_title(f"Information sharing at the end of the run ({variant}): trust both ways "
+    ax.set_title(f"Information sharing at the end of the run ({variant}, "
+                 f"{_runs_shown(results, [variant], 'share of')}): trust both ways "
                  f">= {threshold:g}", fontsize=10)
     return figure
 
 
-def timeline(results: Results, variant: str | None = None, ax: Axes | None = None) -> Figure:
+def timeline(source: Source, variant: str | None = None, ax: Axes | None = None) -> Figure:
     """One replication's story: exercises and program modules as bars, interruptions,
     cancellations, crises and escalations as marks, over the years."""
+    results = as_results(source)
     variant = variant or results.baseline
     started: dict[str, float] = {}
     bars: dict[str, list[tuple[float, float]]] = {}
@@ -404,8 +425,10 @@ _MARKS = {
 # --- all figures -------------------------------------------------------------------------------
 
 
-def figures(results: Results) -> list[FigureSpec]:
-    """Every figure that applies to these results, in reading order, with its caption."""
+def figures(source: Source) -> list[FigureSpec]:
+    """Every figure that applies to these results, in reading order, with its caption
+    (which, like the figure, says how many runs it shows)."""
+    results = as_results(source)
     specs: list[FigureSpec] = []
     experiment = results.kind == "experiment"
     if not experiment:
@@ -414,24 +437,29 @@ def figures(results: Results) -> list[FigureSpec]:
     if experiment:
         for variant in results.variants:  # one pass over the runs' files for every fan chart
             results.bands(variant, list(METRICS))
+        every = _runs_shown(results, results.variants)
         specs.append(FigureSpec(
             "forest", "Each variant's paired difference to the baseline for the main KPIs, "
-                      "with 95% confidence intervals; filled markers are significant.",
+                      f"with 95% confidence intervals over {every}; filled markers are "
+                      "significant.",
             lambda: forest_plot(results)))
         for metric, (title, _) in METRICS.items():
             specs.append(FigureSpec(
-                f"fan_{metric}", f"{title} over time: median (line), 50% and 90% of "
-                                 "replications (bands), one colour per variant.",
+                f"fan_{metric}", f"{title} over time: median (line), 50% and 90% (bands) of "
+                                 f"{every}, one colour per variant.",
                 lambda metric=metric: fan_chart(results, metric)))
         specs.append(FigureSpec(
-            "kpi_distributions", "How the KPIs vary over replications, per variant.",
+            "kpi_distributions", f"How the KPIs vary over {every}.",
             lambda: kpi_distributions(results)))
+    baseline = results.baseline
     specs += [
         FigureSpec("heatmaps", "End-of-run trust and interoperability levels between every "
-                               f"pair ({results.baseline}), allies first, then partners.",
+                               f"pair ({baseline}, {_runs_shown(results, [baseline], 'mean of')})"
+                               ", allies first, then partners.",
                    lambda: heatmaps(results)),
         FigureSpec("sharing_network", "Who shares information at the end of the run "
-                                      f"({results.baseline}).",
+                                      f"({baseline}, "
+                                      f"{_runs_shown(results, [baseline], 'share of')}).",
                    lambda: sharing_network(results)),
     ]
     if results.trace():
@@ -441,13 +469,18 @@ def figures(results: Results) -> list[FigureSpec]:
     return specs
 
 
-def draw_all(directory: str | Path, formats: tuple[str, ...] = ("png",)) -> list[Path]:
-    """(Re)draw every figure of a results directory into its `plots/` folder."""
+def draw_all(source: Source, formats: tuple[str, ...] = ("png",),
+             folder: str | Path | None = None) -> list[Path]:
+    """(Re)draw every figure into `folder`, by default the results directory's `plots/`
+    (a run held in memory has none: save it with `RunResult.save`, or name a folder)."""
     from simulator.outputs import atomic_write
 
-    results = load_results(directory)
-    folder = Path(directory) / "plots"
-    folder.mkdir(exist_ok=True)
+    results = as_results(source)
+    if folder is None and results.directory is None:
+        raise ValueError("a run held in memory has no results directory: pass folder=, or "
+                         "save it with result.save(directory)")
+    folder = Path(folder) if folder is not None else results.directory / "plots"
+    folder.mkdir(parents=True, exist_ok=True)
     written = []
     for spec in figures(results):
         figure = spec.draw()
@@ -461,10 +494,38 @@ def draw_all(directory: str | Path, formats: tuple[str, ...] = ("png",)) -> list
 
 
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
+    """The given axes and the Figure holding it, or a new Figure with one axes."""
     if ax is not None:
-        return ax.figure, ax
+        return ax.get_figure(root=True), ax
     figure = Figure(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
+
+
+def _panels(fig: Panels | None, size: tuple[float, float]) -> Panels:
+    """Where a multi-panel figure draws: the given Figure or SubFigure, or a new Figure."""
+    return fig if fig is not None else Figure(figsize=size, layout="constrained")
+
+
+def _root(panels: Panels) -> Figure:
+    """The Figure that holds `panels` (itself, or a SubFigure's figure)."""
+    return panels.get_figure(root=True)
+
+
+def _runs_shown(results: Results, variants: list[str], statistic: str = "") -> str:
+    """How many runs a figure shows, in words for its title: 'one run', or, for an
+    experiment, e.g. 'mean of 30 replications per variant'."""
+    if results.kind == "run":
+        return "one run"
+    counts = [len(results.runs(variant)) for variant in variants]
+    per_variant = " per variant" if len(variants) > 1 else ""
+    return f"{statistic} {_replications(counts)}{per_variant}".strip()
+
+
+def _replications(counts: list[int], kind: str = "") -> str:
+    """'30 replications', '1 replication', or '29-30 replications' where runs failed."""
+    low, high = (min(counts), max(counts)) if counts else (0, 0)
+    number = str(high) if low == high else f"{low}-{high}"
+    return f"{number} {kind}replication{'' if high == 1 else 's'}"
 
 
 def _decorate(ax: Axes, title: str, xlabel: str, ylabel: str) -> None:

@@ -34,6 +34,10 @@ STATE_METRICS = (
 interoperability over domains is at level 2 (compatible) or above."""
 COUNT_METRICS = tuple(field.name for field in dataclasses.fields(Counts))
 SERIES_METRICS = STATE_METRICS + COUNT_METRICS
+WHOLE_METRICS = ("sharing_links", *(field.name for field in dataclasses.fields(Counts)
+                                    if type(field.default) is int))
+"""Series metrics that are whole numbers (events, pairs): the recorder keeps every metric in
+one float block, and the tables give these back as integers (exact: they are far below 2**53)."""
 NATION_METRICS = ("standards", "proficiency", "capability", "stability", "openness")
 REGION_METRICS = ("tension", "early_warning")
 

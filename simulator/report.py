@@ -107,11 +107,13 @@ def _experiment_words(results: Results) -> str:
     experiment = manifest["experiment"]
     items = []
     for variant in results.variants:
-        overrides = manifest["variants"][variant]["overrides"]
-        change = ("; ".join(f"<code>{_e(path)}</code> = {_e(json.dumps(value))}"
-                            for path, value in overrides.items()) or "the scenario as it is")
+        entry = manifest["variants"][variant]
+        change = "; ".join(f"<code>{_e(path)}</code> = {_e(json.dumps(value))}"
+                           for path, value in entry["overrides"].items())
+        said = _e(entry.get("description", ""))  # manifests of older runs have none
+        words = f"{said} ({change})" if said and change else said or change
         role = " (baseline)" if variant == results.baseline else ""
-        items.append(f"<li><b>{_e(variant)}</b>{role}: {change}</li>")
+        items.append(f"<li><b>{_e(variant)}</b>{role}: {words or 'the scenario as it is'}</li>")
     description = experiment.get("description", "").strip()
     return (f"<p>{_e(description)}</p>" if description else "") + (
         f"<ul>{''.join(items)}</ul><p>Replication <i>k</i> of every variant uses the same "

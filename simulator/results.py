@@ -1,14 +1,17 @@
 """A run's output as tidy pandas tables, and its summary KPIs.
 
-Every row carries what produced it (scenario, seed, replication), so tables
-from many runs can be concatenated without losing track.
+Every row carries what produced it (scenario, variant where there is one, seed,
+replication), so tables from many runs can be concatenated without losing
+track. Counts are integers in every table; the engine's blocks stay floats.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta, timezone
 from functools import cached_property
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -19,12 +22,17 @@ from simulator.recorder import (
     REGION_METRICS,
     SERIES_METRICS,
     STATE_METRICS,
+    WHOLE_METRICS,
 )
 from simulator.schema import DAYS_PER_YEAR, Scenario
 from simulator.world import pair_positions
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     import pandas as pd
+
+    from simulator.loading import Override
 
 AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension")
 """State metrics summarised by their final value and time average (tension by its peak)."""
@@ -32,26 +40,31 @@ AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension"
 
 TABLES = ("series", "nations", "regions", "final")
 """The tidy tables of a run (`RunResult.columns`)."""
+SAVED_FROM = "simulator.simulate (Python)"
+"""The source a manifest names for a run saved from Python rather than run from a file."""
 
 KPI_NAMES = (
     *(f"{kind}_{name}" for name in AVERAGED_METRICS for kind in ("final", "mean")),
     *COUNT_METRICS, "peak_tension", "crisis_success_rate", "interop_gain_per_budget",
 )
 """Every KPI of a run, in the order of `kpis()`."""
+WHOLE_KPIS = tuple(name for name in KPI_NAMES
+                   if name in WHOLE_METRICS or name.removeprefix("final_") in WHOLE_METRICS)
+"""KPIs that count something (the final or cumulative value of a whole-number metric): ints."""
 
 
-def kpis(output: RunOutput) -> dict[str, float]:
+def kpis(output: RunOutput) -> dict[str, float | int]:
     """Summary KPIs of one run: final and time-averaged values, rates and efficiency."""
     column = {name: output.series[:, k] for k, name in enumerate(SERIES_METRICS)}
     span = output.times[-1] - output.times[0]
-    result: dict[str, float] = {}
+    result: dict[str, float | int] = {}
     for name in AVERAGED_METRICS:
         values = column[name]
-        result[f"final_{name}"] = float(values[-1])
+        result[f"final_{name}"] = _number(name, values[-1])
         result[f"mean_{name}"] = (float(np.trapezoid(values, output.times) / span)
                                   if span > 0 else float(values[-1]))
     for name in COUNT_METRICS:  # cumulative: their value at the horizon
-        result[name] = float(column[name][-1])
+        result[name] = _number(name, column[name][-1])
     result["peak_tension"] = float(np.max(column["max_tension"]))
     result["crisis_success_rate"] = _ratio(result["crisis_successes"], result["crises"])
     gained = column["interop_ally_partner"][-1] - column["interop_ally_partner"][0]
@@ -69,8 +82,9 @@ def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
         replication: which replication's random streams to use (common random numbers).
         trace: keep the event trace (`result.output.trace`).
     """
+    started = datetime.now(timezone.utc)
     return RunResult(run_one(scenario, seed=seed, replication=replication, trace=trace),
-                     scenario)
+                     scenario, started=started)
 
 
 def _frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -84,21 +98,74 @@ def _ratio(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator > 0 else math.nan
 
 
-class RunResult:
-    """One run of a scenario, with its tables built on first use (pandas is imported then)."""
+def _number(metric: str, value: np.floating) -> float | int:
+    """A metric's value as a KPI: an int for a count, so that files and tables say so."""
+    return int(value) if metric in WHOLE_METRICS else float(value)
 
-    def __init__(self, output: RunOutput, scenario: Scenario | None = None):
+
+class RunResult:
+    """One run of a scenario, with its tables built on first use (pandas is imported then).
+
+    Args:
+        output: what the engine produced.
+        scenario: the scenario it ran; needed to save the run or draw its figures.
+        variant: the experiment's variant the run belongs to, stamped on every row.
+        started: when the run started, for its manifest.
+    """
+
+    def __init__(self, output: RunOutput, scenario: Scenario | None = None,
+                 variant: str | None = None, started: datetime | None = None):
         self.output = output
         self.scenario = scenario
+        self.variant = variant
+        self.started = started or (datetime.now(timezone.utc)
+                                   - timedelta(seconds=output.wall_seconds))
         self._columns: dict[str, dict[str, np.ndarray]] = {}
 
     @property
     def seed(self) -> int:
         return self.output.seed
 
+    @property
+    def identity(self) -> dict[str, Any]:
+        """What produced the run, as every row of its tables says it (the trace's lines too)."""
+        out = self.output
+        variant = {} if self.variant is None else {"variant": self.variant}
+        return {"scenario": out.scenario, **variant, "seed": out.seed,
+                "replication": out.replication}
+
     @cached_property
-    def kpis(self) -> dict[str, float]:
+    def kpis(self) -> dict[str, float | int]:
         return kpis(self.output)
+
+    def save(self, directory: str | Path, plots: bool = True,
+             formats: tuple[str, ...] = ("png",), *, source: str = SAVED_FROM,
+             overrides: Iterable[Override] = ()) -> list[Path]:
+        """Write the files `simulator run` writes (figures too, unless `plots=False`) into
+        `directory`, which must be empty, new or a previous run's: a previous run's files
+        are replaced as a whole. Returns the paths written.
+
+        Args:
+            source, overrides: what the manifest records the run was made from.
+
+        Raises:
+            ValueError: if the result was built without its scenario.
+            UserError: if `directory` holds anything but a previous run's results.
+        """
+        from simulator.outputs import clear_previous_run, prepare_directory, write_run
+
+        if self.scenario is None:
+            raise ValueError("saving a run needs its scenario: use simulator.simulate, or "
+                             "RunResult(output, scenario)")
+        directory = Path(directory)
+        prepare_directory(directory, "run")
+        clear_previous_run(directory)
+        written = write_run(self, self.scenario, directory, source, overrides, self.started)
+        if plots:
+            from simulator.plots import draw_all
+
+            written += draw_all(directory, formats)
+        return written
 
     def columns(self, table: str) -> dict[str, np.ndarray]:
         """One tidy table, "series", "nations", "regions" or "final", as numpy columns in
@@ -141,6 +208,7 @@ class RunResult:
         (nation, other), domains = self._pairs(), np.array(out.domains)
         left, right = pair_positions(len(out.nation_ids))
         return pd.DataFrame({
+            **self._identity_columns(len(left) * len(domains)),
             "nation": np.repeat(nation, len(domains)),
             "other": np.repeat(other, len(domains)),
             "domain": np.tile(domains, len(left)),
@@ -154,7 +222,8 @@ class RunResult:
 
     def _series_columns(self) -> dict[str, np.ndarray]:
         series = self.output.series
-        return self._stamped({name: series[:, k] for k, name in enumerate(SERIES_METRICS)},
+        return self._stamped({name: series[:, k].astype(np.int64) if name in WHOLE_METRICS
+                              else series[:, k] for k, name in enumerate(SERIES_METRICS)},
                              self.output.times)
 
     def _nations_columns(self) -> dict[str, np.ndarray]:
@@ -169,7 +238,7 @@ class RunResult:
         out = self.output
         (nation, other), (left, right) = self._pairs(), pair_positions(len(out.nation_ids))
         return {
-            "replication": np.full(len(left), out.replication),
+            **self._identity_columns(len(left)),
             "nation": nation,
             "other": other,
             "trust": out.trust[left, right],
@@ -191,14 +260,15 @@ class RunResult:
         columns.update((name, rows[:, k]) for k, name in enumerate(metrics))
         return self._stamped(columns, np.repeat(self.output.times, count))
 
+    def _identity_columns(self, rows: int) -> dict[str, np.ndarray]:
+        """`identity` repeated for `rows` rows."""
+        return {name: np.full(rows, value) for name, value in self.identity.items()}
+
     def _stamped(self, columns: dict[str, np.ndarray], times: np.ndarray
                  ) -> dict[str, np.ndarray]:
-        """`columns` after what produced them: scenario, seed, replication, time."""
-        out = self.output
+        """`columns` after what produced them (`identity`) and when."""
         return {
-            "scenario": np.full(len(times), out.scenario),
-            "seed": np.full(len(times), out.seed),
-            "replication": np.full(len(times), out.replication),
+            **self._identity_columns(len(times)),
             "time_days": times,
             "year": times / DAYS_PER_YEAR,
             **columns,

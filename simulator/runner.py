@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import UserError
 from simulator.executors import Executor, Task, make_executor, run_task
@@ -30,18 +30,23 @@ from simulator.outputs import (
     atomic_write,
     file_hash,
     parquet_bytes,
+    read_summary,
+    run_file,
     scenario_hash,
     trace_lines,
     versions,
 )
-from simulator.results import KPI_NAMES, RunResult
+from simulator.results import KPI_NAMES, WHOLE_KPIS, RunResult
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 JOURNAL = "runs.jsonl"
 SERIES, FINAL, TRACES = "series", "final", "traces"
 TRACED_REPLICATION = 0
 """The replication of each variant whose event trace is kept, for the timeline."""
-OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, "summary.csv", "comparison.csv", "plots",
-           "report.html")
+OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, "summary.csv", "summary.parquet",
+           "comparison.csv", "plots", "report.html")
 """Everything an experiment writes; `--force` removes only these."""
 
 
@@ -166,7 +171,7 @@ def _missing(plan: Plan, journal: Journal, target: int) -> list[Task]:
         for replication in range(target):
             if not journal.done(variant, replication):
                 tasks.append(Task(variant, replication, plan.experiment.seed, key, data,
-                                  trace=replication == TRACED_REPLICATION))
+                                  trace=replication == TRACED_REPLICATION and not plan.design))
     return tasks
 
 
@@ -189,12 +194,12 @@ def prepare_run(task: Task) -> PreparedRun:
     outcome = run_task(task)
     if outcome.output is None:
         return PreparedRun(task, {}, {}, error=outcome.error)
-    result = RunResult(outcome.output)
-    name = f"variant={task.variant}/rep-{task.replication:05d}"
-    files = {f"{SERIES}/{name}.parquet": parquet_bytes(result.columns(SERIES)),
-             f"{FINAL}/{name}.parquet": parquet_bytes(result.columns(FINAL))}
+    result = RunResult(outcome.output, variant=task.variant)
+    files = {run_file(table, task.variant, task.replication): parquet_bytes(result.columns(table))
+             for table in (SERIES, FINAL)}
     if outcome.output.trace is not None:
-        files[f"{TRACES}/{name}.jsonl"] = trace_lines(outcome.output.trace).encode("utf-8")
+        files[run_file(TRACES, task.variant, task.replication, "jsonl")] = trace_lines(
+            outcome.output.trace, result.identity).encode("utf-8")
     checksums = {relative: hashlib.sha256(content).hexdigest()
                  for relative, content in files.items()}
     return PreparedRun(task, files, checksums, result.kpis,
@@ -229,7 +234,8 @@ def _precise_enough(plan: Plan, journal: Journal, target: int) -> bool:
 
 
 def _finish(directory: Path, plan: Plan, journal: Journal, target: int) -> ExperimentResult:
-    """Write summary.csv and comparison.csv from the journal, in a fixed order."""
+    """Write the summary (CSV and Parquet) and comparison.csv from the journal, in a fixed
+    order: the current runs only, the first `target` replications of each variant."""
     import pandas as pd
 
     from simulator.stats import compare
@@ -242,18 +248,29 @@ def _finish(directory: Path, plan: Plan, journal: Journal, target: int) -> Exper
             rows.append({"run_id": f"{variant}/{replication}", "variant": variant,
                          "replication": replication, "seed": plan.experiment.seed,
                          "status": "failed" if entry.get("error") else "ok",
+                         "scenario": plan.scenarios[variant].name,
                          **{name: kpis.get(name, float("nan")) for name in KPI_NAMES}})
-    summary = pd.DataFrame(rows)
+    # counts as integers; a failed run's are missing (<NA>), not NaN floats
+    summary = pd.DataFrame(rows).astype(dict.fromkeys(WHOLE_KPIS, "Int64"))
     finished = summary[summary.status == "ok"]
-    comparison = compare(finished, plan.experiment.baseline, list(KPI_NAMES))
+    comparison = (pd.DataFrame(columns=["variant", "kpi"]) if plan.design  # rows, not policies
+                  else compare(finished, plan.experiment.baseline, list(KPI_NAMES)))
     atomic_write(directory / "summary.csv", lambda path: summary.to_csv(path, index=False))
+    atomic_write(directory / "summary.parquet",  # the variant typed as in the runs' files
+                 lambda path: summary.astype({"variant": "category"}).to_parquet(path,
+                                                                                 index=False))
     atomic_write(directory / "comparison.csv",
                  lambda path: comparison.to_csv(path, index=False))
     return ExperimentResult(directory)
 
 
 class ExperimentResult:
-    """An experiment's results directory, read as tables on first use."""
+    """An experiment's results directory, read as tables on first use.
+
+    Every table holds the same runs: the manifest's `replications` of each
+    variant, those that finished. A directory may keep more (from an earlier,
+    larger request, for reuse); they are not read.
+    """
 
     def __init__(self, directory: str | Path):
         self.directory = Path(directory)
@@ -263,11 +280,9 @@ class ExperimentResult:
         return json.loads((self.directory / MANIFEST).read_text(encoding="utf-8"))
 
     @property
-    def summary(self):
-        """One row per variant and replication: its seed, status and KPIs."""
-        import pandas as pd
-
-        return pd.read_csv(self.directory / "summary.csv")
+    def summary(self) -> pd.DataFrame:
+        """One row per variant and replication: its status, scenario, seed and KPIs."""
+        return read_summary(self.directory)
 
     @property
     def comparison(self):
@@ -277,11 +292,24 @@ class ExperimentResult:
         return pd.read_csv(self.directory / "comparison.csv")
 
     @property
-    def series(self):
-        """Every run's sampled series; `variant` comes from the Parquet partitioning."""
-        import pandas as pd
+    def series(self) -> pd.DataFrame:
+        """Every current run's sampled series, in the summary's order."""
+        return self._runs_table(SERIES)
 
-        return pd.read_parquet(self.directory / SERIES)
+    @property
+    def final(self) -> pd.DataFrame:
+        """Every current run's end-of-run trust and interoperability of each pair."""
+        return self._runs_table(FINAL)
+
+    def _runs_table(self, table: str) -> pd.DataFrame:
+        """One table of the runs that finished among the summary's (the current ones)."""
+        import pyarrow.parquet as pq
+
+        summary = self.summary
+        runs = summary[summary.status == "ok"]
+        files = [str(self.directory / run_file(table, variant, replication))
+                 for variant, replication in zip(runs.variant, runs.replication)]
+        return pq.read_table(files, partitioning=None).to_pandas()
 
     def __repr__(self) -> str:
         return f"ExperimentResult({str(self.directory)!r})"
@@ -337,7 +365,8 @@ def _write_manifest(directory: Path, plan: Plan, started: datetime, status: str,
         "experiment": plan.experiment.model_dump(mode="json"),
         "seed": plan.experiment.seed,
         "variants": {name: {"scenario_hash": scenario_hash(scenario),
-                            "overrides": plan.experiment.variants[name],
+                            "description": plan.descriptions[name],
+                            "overrides": plan.overrides[name],
                             "scenario": scenario.model_dump(mode="json")}
                      for name, scenario in plan.scenarios.items()},
         "versions": versions(),
@@ -355,7 +384,7 @@ def _write_manifest(directory: Path, plan: Plan, started: datetime, status: str,
             "replications": finished["replications"],
             "failed_runs": failures,
             "files": {name: file_hash(directory / name)
-                      for name in ("summary.csv", "comparison.csv")},
+                      for name in ("summary.csv", "summary.parquet", "comparison.csv")},
         }
     atomic_text(directory / MANIFEST, json.dumps(manifest, indent=2, default=str) + "\n")
 

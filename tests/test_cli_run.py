@@ -128,3 +128,43 @@ def test_validate_reports_each_shipped_scenario(capsys):
     printed = capsys.readouterr().out
     assert "minimal.yaml: ok (2 nations" in printed
     assert "baseline.yaml: ok (20 nations, 6 exercise series, 8 programs, 20 years)" in printed
+
+
+# --- a reused run directory, formats, files of the other kind ------------------------------------
+
+
+def test_a_rerun_replaces_the_previous_run_as_a_whole(tmp_path):
+    out = tmp_path / "run"
+    minimal = str(SCENARIOS / "minimal.yaml")
+    assert main(["run", minimal, "--out", str(out), "--seed", "1", "--trace"]) == 0
+    (out / "notes.txt").write_text("mine\n")
+    assert main(["run", minimal, "--out", str(out), "--seed", "2", "--no-plots"]) == 0
+    names = {path.name for path in out.iterdir()}
+    assert "trace.jsonl" not in names and "plots" not in names  # the old run's story, figures
+    assert "notes.txt" in names  # not the run's: kept
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == 2
+    assert set(manifest["files"]) | {"manifest.json", "notes.txt"} == names
+    assert (pd.read_parquet(out / "final.parquet").seed == 2).all()
+
+
+def test_formats_add_to_png(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", str(SCENARIOS / "minimal.yaml"), "--out", str(out),
+                 "--format", "svg", "--format", "pdf"]) == 0
+    names = {path.name for path in (out / "plots").iterdir()}
+    assert {"metrics.png", "metrics.svg", "metrics.pdf"} <= names
+    assert len(names) == 3 * len({name.split(".")[0] for name in names})
+
+
+@pytest.mark.parametrize("command, path, message", [
+    ("run", ROOT / "configs" / "compare_policies.yaml",
+     "compare_policies.yaml: this is an experiment file, not a scenario: use `simulator compare`"),
+    ("compare", SCENARIOS / "baseline.yaml",
+     "baseline.yaml: this is a scenario file, not an experiment: use `simulator run`"),
+])
+def test_a_file_of_the_other_kind_is_named_in_one_line(command, path, message, capsys, tmp_path):
+    assert main([command, str(path), "--out", str(tmp_path / "out")]) == 2
+    error = capsys.readouterr().err
+    assert message in error and error.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -14,10 +14,14 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.container import ErrorbarContainer
 from matplotlib.figure import Figure
 
+import simulator
 from simulator import plots
 from simulator.cli import main
+from simulator.errors import UserError
 from simulator.plot_data import load_results
 from simulator.report import render, write_report
+from simulator.results import RunResult
+from simulator.runner import ExperimentResult
 
 from .conftest import SCENARIOS, world_of
 
@@ -49,9 +53,9 @@ def test_fan_chart_draws_median_and_bands_per_variant(experiment):
     assert len([c for c in ax.collections if isinstance(c, PolyCollection)]) == 2
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend[:2] == ["baseline", "more_exercises"]
-    assert "50% of 4 replications" in legend and "90% of replications" in legend
+    assert "50% of replications" in legend and "90% of replications" in legend
     assert ax.get_xlabel() == "time (years)" and ax.get_ylabel() == "index (0-1)"
-    assert ax.get_title() == "Interoperability, ally-partner"
+    assert ax.get_title() == "Interoperability, ally-partner (4 replications per variant)"
     # the median line is the median over replications, computed independently
     series = pd.concat(pd.read_parquet(path) for path in
                        sorted((experiment.directory / "series" / "variant=baseline")
@@ -261,3 +265,161 @@ def test_report_and_plot_commands(single_run, tmp_path, capsys):
 def test_render_names_the_single_run(single_run):
     html = render(load_results(single_run))
     assert "A single run, seed 0" in html
+
+
+# --- what the figures take -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def memory_run() -> RunResult:
+    """The run of `single_run`, never written: `simulate` with the same scenario and seed."""
+    scenario = simulator.load_scenario(SCENARIOS / "baseline.yaml", [("horizon_years", 4)])
+    return simulator.simulate(scenario, seed=0, trace=True)
+
+
+def drawn(figure: Figure, ticks: bool = True) -> list[tuple]:
+    """What a figure shows, axes by axes: titles, tick labels (which depend on the size of
+    the axes where they are numbers, unless `ticks` is False), and every number drawn."""
+    def numbers(values) -> bytes:
+        return np.asarray(values, dtype=float).tobytes()
+
+    return [(ax.get_title(), [t.get_text() for t in ax.get_yticklabels()] if ticks else [],
+             [numbers(line.get_xydata()) for line in ax.lines],
+             [numbers(np.ma.getdata(image.get_array())) for image in ax.images],
+             [numbers(c.get_offsets()) for c in ax.collections
+              if isinstance(c, PathCollection)],
+             [numbers(p.get_path().vertices) for p in ax.patches])
+            for ax in figure.axes]
+
+
+EXPERIMENT_FIGURES = {
+    "fan_chart": lambda source: plots.fan_chart(source, "crises"),
+    "forest_plot": plots.forest_plot,
+    "kpi_distributions": plots.kpi_distributions,
+    "heatmaps": lambda source: plots.heatmaps(source, variant="more_exercises"),
+    "sharing_network": plots.sharing_network,
+    "timeline": lambda source: plots.timeline(source, variant="more_exercises"),
+}
+RUN_FIGURES = {
+    "metrics_over_time": plots.metrics_over_time,
+    "fan_chart": lambda source: plots.fan_chart(source, "interop_ally_partner"),
+    "heatmaps": plots.heatmaps,
+    "sharing_network": plots.sharing_network,
+    "timeline": plots.timeline,
+}
+
+
+@pytest.mark.parametrize("name", EXPERIMENT_FIGURES)
+def test_every_figure_takes_a_directory_or_an_experiment_result(name, small_clean, experiment):
+    draw = EXPERIMENT_FIGURES[name]
+    expected = drawn(draw(experiment))
+    assert expected and any(lines or images or marks or patches
+                            for _, _, lines, images, marks, patches in expected)
+    for source in (small_clean, str(small_clean), ExperimentResult(small_clean)):
+        assert drawn(draw(source)) == expected, type(source).__name__
+
+
+@pytest.mark.parametrize("name", RUN_FIGURES)
+def test_a_run_result_draws_from_memory_what_its_files_draw(name, memory_run, single_run):
+    draw = RUN_FIGURES[name]
+    assert drawn(draw(memory_run)) == drawn(draw(single_run))
+
+
+def test_figures_of_a_run_result_are_those_of_a_run(memory_run, single_run, experiment,
+                                                     small_clean):
+    assert [spec.name for spec in plots.figures(memory_run)] == [
+        spec.name for spec in plots.figures(single_run)] == [
+        "metrics", "heatmaps", "sharing_network", "timeline"]
+    assert plots.informative_kpis(memory_run) == []
+    assert plots.informative_kpis(ExperimentResult(small_clean)) == plots.informative_kpis(
+        experiment)
+    for draw in (plots.forest_plot, plots.kpi_distributions):
+        with pytest.raises(ValueError, match="an experiment's"):
+            draw(memory_run)
+    with pytest.raises(TypeError, match="cannot draw figures of a dict"):
+        plots.heatmaps({"kind": "run"})
+    with pytest.raises(ValueError, match="needs its scenario"):
+        plots.heatmaps(RunResult(memory_run.output))
+
+
+SINGLE_PANEL = {
+    "fan_chart": lambda source, ax: plots.fan_chart(source, "crises", ax=ax),
+    "sharing_network": lambda source, ax: plots.sharing_network(source, ax=ax),
+    "timeline": lambda source, ax: plots.timeline(source, ax=ax),
+}
+MULTI_PANEL = {
+    "forest_plot": (lambda source, fig: plots.forest_plot(source, fig=fig), "experiment"),
+    "kpi_distributions": (lambda source, fig: plots.kpi_distributions(source, fig=fig),
+                          "experiment"),
+    "heatmaps": (lambda source, fig: plots.heatmaps(source, fig=fig), "experiment"),
+    "metrics_over_time": (lambda source, fig: plots.metrics_over_time(source, fig=fig), "run"),
+}
+
+
+@pytest.mark.parametrize("name", SINGLE_PANEL)
+def test_single_panel_figures_draw_into_the_given_axes(name, small_clean):
+    root = Figure()
+    left, right = root.subfigures(1, 2)
+    left.add_subplot()
+    ax = right.add_subplot()
+    assert SINGLE_PANEL[name](small_clean, ax) is root
+    assert ax.get_title() and (ax.lines or ax.collections)
+    assert not left.axes[0].has_data() and len(root.axes) == 2
+
+
+@pytest.mark.parametrize("name", MULTI_PANEL)
+def test_multi_panel_figures_draw_into_the_given_figure_or_subfigure(name, small_clean,
+                                                                     memory_run):
+    draw, kind = MULTI_PANEL[name]
+    source = small_clean if kind == "experiment" else memory_run
+    alone = draw(source, None)
+    whole = Figure()
+    assert draw(source, whole) is whole
+    assert drawn(whole, ticks=False) == drawn(alone, ticks=False)
+    root = Figure(layout="constrained")
+    left, right = root.subfigures(1, 2)
+    assert draw(source, right) is root
+    assert left.axes == [] and drawn(right, ticks=False) == drawn(alone, ticks=False)
+    assert right.get_suptitle() == alone.get_suptitle()
+
+
+# --- saving a run from Python ----------------------------------------------------------------
+
+
+def test_run_result_save_writes_what_simulator_run_writes(tmp_path):
+    scenario = SCENARIOS / "minimal.yaml"
+    assert main(["run", str(scenario), "--seed", "3", "--trace", "--out",
+                 str(tmp_path / "cli")]) == 0
+    result = simulator.simulate(simulator.load_scenario(scenario), seed=3, trace=True)
+    written = result.save(tmp_path / "api")
+
+    def files(directory: Path) -> dict[str, bytes]:
+        return {str(path.relative_to(directory)): path.read_bytes()
+                for path in sorted(directory.rglob("*")) if path.is_file()}
+
+    cli, api = files(tmp_path / "cli"), files(tmp_path / "api")
+    assert sorted(cli) == sorted(api) == sorted(str(path.relative_to(tmp_path / "api"))
+                                                for path in written)
+    data = [name for name in cli if name != "manifest.json" and not name.startswith("plots")]
+    assert {"series.parquet", "kpis.csv", "final.parquet", "trace.jsonl"} <= set(data)
+    assert all(cli[name] == api[name] for name in data)
+    by_cli, by_api = (json.loads(files["manifest.json"]) for files in (cli, api))
+    assert by_api["files"] == by_cli["files"]
+    assert by_api["source"] == "simulator.simulate (Python)" and by_api["overrides"] == []
+    for key in ("kind", "scenario", "scenario_hash", "seed", "replication", "versions"):
+        assert by_api[key] == by_cli[key], key
+    assert result.save(tmp_path / "api", plots=False)  # a previous run's directory: replaced
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("not results")
+    with pytest.raises(UserError, match="not a results directory of a run"):
+        result.save(tmp_path / "mine")
+    with pytest.raises(ValueError, match="needs its scenario"):
+        RunResult(result.output).save(tmp_path / "other")
+
+
+def test_draw_all_of_a_run_in_memory_needs_a_folder(memory_run, tmp_path):
+    with pytest.raises(ValueError, match="pass folder="):
+        plots.draw_all(memory_run)
+    written = plots.draw_all(memory_run, folder=tmp_path / "figures")
+    assert sorted(path.name for path in written) == [
+        "heatmaps.png", "metrics.png", "sharing_network.png", "timeline.png"]
