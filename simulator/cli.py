@@ -134,7 +134,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="scenario or experiment files (YAML)")
     validate.set_defaults(command=validate_command)
 
-    schema = commands.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of scenario (or experiment) files",
+        description="Print the JSON Schema (draft 2020-12) of scenario files, or with "
+                    "--experiment of experiment files, for editors to complete and check "
+                    "them. References between parts are checked by `validate` only.")
+    schema.add_argument("--experiment", action="store_true",
+                        help="the schema of experiment files instead")
     schema.set_defaults(command=schema_command)
     return parser
 
@@ -347,9 +353,10 @@ def describe(path: Path) -> str:
 
 
 def schema_command(arguments: argparse.Namespace) -> int:
-    from simulator.schema import Scenario
+    from simulator.json_schema import experiment_schema, scenario_schema
 
-    print(json.dumps(Scenario.model_json_schema(), indent=2))
+    schema = experiment_schema() if arguments.experiment else scenario_schema()
+    print(json.dumps(schema, indent=2))
     return EXIT_OK
 
 

@@ -31,6 +31,8 @@ PerYear = Annotated[float, Field(ge=0.0, le=10_000.0, allow_inf_nan=False)]
 Amount = Annotated[float, Field(ge=0.0, le=1e12, allow_inf_nan=False)]
 Intensity = Annotated[float, Field(gt=0.0, le=10.0, allow_inf_nan=False)]
 CrisisKind = Literal["terrorism", "piracy", "cyber_attack", "hybrid", "unrest"]
+DISTINCT = {"uniqueItems": True}
+"""JSON Schema of a list whose items may not repeat, as the cross-checks require."""
 
 
 class Model(BaseModel):
@@ -46,104 +48,113 @@ class HalfLives(Model):
     """Half-lives in days; each quantity decays exponentially toward its resting value."""
 
     proficiency: Days = 365.0
-    """Trained skill P decays toward 0."""
+    """Days for trained skill P to halve as it decays toward 0."""
     standards: Days = 1825.0
-    """Standards adoption S decays toward 0."""
+    """Days for standards adoption S to halve as it decays toward 0."""
     familiarity: Days = 730.0
-    """Familiarity F between forces decays toward 0."""
+    """Days for familiarity F between forces to halve as it decays toward 0."""
     trust_evidence: Days = 1095.0
-    """Trust evidence A and B ages away, so trust returns to its initial value."""
+    """Days for trust evidence A and B to halve, so unused trust returns to its initial value."""
     pressure: Days = 180.0
-    """Engagement pressure felt by a partner decays toward 0."""
+    """Days for the engagement pressure felt by a partner to halve as it decays toward 0."""
     tension: Days = 365.0
-    """Regional tension decays toward 0."""
+    """Days for regional tension to halve as it decays toward 0."""
     stability: Days = 365.0
-    """A partner's stability recovers toward its scenario value after shocks."""
+    """Days for a partner's lost stability to halve as it recovers toward its scenario value."""
     openness: Days = 730.0
-    """A partner's openness recovers toward its scenario value after escalations."""
+    """Days for openness lost at escalations to halve as it recovers toward its scenario value."""
 
 
 class TrustWeights(Model):
     """Weight of one unit of intensity as trust evidence; bad news weighs more."""
 
     success: Rate = 1.0
-    """Positive evidence A per unit intensity of a successful activity."""
+    """Positive trust evidence A per unit intensity of a successful activity."""
     failure: Rate = 2.0
-    """Negative evidence B per unit intensity of a failed activity."""
+    """Negative trust evidence B per unit intensity of a failed activity."""
     bias: Rate = 1.0
-    """Negative evidence B per unit of engagement pressure above tolerance."""
+    """Negative trust evidence B per unit of engagement pressure above the partner's tolerance."""
 
 
 class InteroperabilityWeights(Model):
     """Weights of standards, proficiency and familiarity in interoperability; they sum to 1."""
 
     standards: Index = 0.4
+    """Weight (a share of 1) of the pair's common standards, the lower adoption of the two."""
     proficiency: Index = 0.3
+    """Weight (a share of 1) of the pair's proficiency, the geometric mean of the two."""
     familiarity: Index = 0.3
+    """Weight (a share of 1) of the familiarity between the pair's forces."""
 
 
 class ExerciseRates(Model):
     """Learning rates of joint exercises and their chance of success."""
 
     proficiency: Rate = 0.3
-    """Proficiency learning rate for every participant in each exercise domain."""
+    """Proficiency learning rate per unit intensity, for every participant in each domain."""
     standards: Rate = 0.05
-    """Standards learning rate for partners, when at least one ally took part."""
+    """Standards learning rate per unit intensity for partners, when an ally took part."""
     familiarity: Rate = 0.3
-    """Familiarity learning rate for every pair of participants."""
+    """Familiarity learning rate per unit intensity for every pair of participants."""
     min_success: Index = 0.2
-    """Chance of success with no interoperability at all."""
+    """Probability of success with no interoperability at all (full interoperability: 1)."""
 
 
 class ProgramRates(Model):
     """Learning rates and disruption of capacity-building programs."""
 
     standards: Rate = 0.15
+    """The partner's standards learning rate per module and unit intensity, times the fit."""
     proficiency: Rate = 0.1
+    """The partner's proficiency learning rate per module and unit intensity, times the fit."""
     capability: Rate = 0.02
+    """The partner's capability learning rate per module and unit intensity, times the fit."""
     familiarity: Rate = 0.1
+    """Familiarity learning rate of the partner and provider per module and unit intensity."""
     untailored_fit: Index = 0.5
-    """Fit of an untailored program in a domain the partner needs (halved if not needed)."""
+    """Fit of an untailored program in a domain the partner needs, as a share of a tailored
+    program's (1); halved in a domain it does not need. Learning is proportional to fit."""
     interruption: Index = 0.3
-    """Chance of a pause before a module, times the partner's instability (1 - stability)."""
+    """Probability of a pause before a module, times the partner's instability (1 - stability)."""
     pause_days: Days = 90.0
-    """Mean of the exponential pause after an interruption."""
+    """Mean of the exponential pause after an interruption, in days."""
     suspend_below: Index = 0.3
-    """A program waits while the partner's stability is below this."""
+    """A program waits while the partner's stability index is below this."""
     influence_tolerance: Rate = 3.0
-    """Pressure threshold is this times the partner's openness; above it, bias is perceived."""
+    """Pressure (in module intensities) tolerated per unit of openness: above this times the
+    partner's openness, bias is perceived."""
 
 
 class StandardsRates(Model):
     """New standards versions, their adoption by allies and dissemination workshops."""
 
     release_every_days: Days = 730.0
-    """Interval between releases in a domain other than cyber."""
+    """Days between releases in a domain other than cyber."""
     cyber_release_every_days: Days = 365.0
-    """Interval between releases in the cyber domain."""
+    """Days between releases in the cyber domain."""
     obsolescence: Share = 0.1
     """Share of everyone's adoption made obsolete by a release."""
     adoption_lag_days: NonNegativeDays = 90.0
-    """Delay after a release before allies re-adopt."""
+    """Days after a release before allies re-adopt."""
     ally_adoption: Rate = 0.5
-    """Allies' re-adoption learning rate, times their political will."""
+    """Allies' re-adoption learning rate after each release, times their political will."""
     workshop_standards: Rate = 0.05
-    """Standards learning rate of a workshop, times the partner's openness."""
+    """Standards learning rate of a workshop per unit intensity, times the partner's openness."""
 
 
 class SharingRates(Model):
     """Information sharing, early warning and crisis response."""
 
     share_threshold: Index = 0.65
-    """i and j share when trust both ways is at least this."""
+    """i and j share information when their trust index both ways is at least this."""
     respond_threshold: Index = 0.5
-    """An ally responds to a crisis when its trust in the host is at least this."""
+    """An ally responds to a crisis when its trust index in the host is at least this."""
     max_coalition: Annotated[int, Field(ge=1, le=MAX_NATIONS)] = 4
-    """Most allies in a crisis coalition besides the host (the most trusting respond)."""
+    """Most allies (a count) in a crisis coalition besides the host; the most trusting respond."""
     early_warning_bonus: Rate = 0.2
-    """Relative gain in crisis effectiveness from full early warning."""
+    """Gain in crisis effectiveness from full early warning, as a share of it (0.2: 20% more)."""
     failure_shock: Index = 0.05
-    """Stability lost by the host of a failed crisis response."""
+    """Stability index lost by the host of a failed crisis response."""
 
 
 class EscalationRates(Model):
@@ -152,53 +163,68 @@ class EscalationRates(Model):
     tension_per_exercise: Rate = 0.2
     """Tension added per unit intensity of an exercise in a contested region."""
     escalation_threshold: Annotated[float, Field(gt=0.0, le=1_000.0)] = 1.0
-    """Tension at which a region escalates."""
+    """Tension at which a region escalates, in the units of `tension_per_exercise`."""
     openness_drop: Index = 0.1
-    """Openness lost by the region's partners at an escalation."""
+    """Openness index lost by the region's partners at an escalation."""
     cooldown_days: NonNegativeDays = 180.0
-    """Exercises in the region pause this long after an escalation."""
+    """Days the region's exercises pause after an escalation."""
 
 
 class BudgetRules(Model):
     """How activities wait for money."""
 
     max_wait_days: NonNegativeDays = 180.0
-    """An activity that cannot be paid for is cancelled after waiting this long."""
+    """Days an activity that cannot be paid for waits for money before it is cancelled."""
 
 
 class InitialTrust(Model):
     """Initial trust t0 by roles, used where `relations` says nothing."""
 
     ally_ally: Index = 0.6
+    """Initial trust index of an ally in another ally."""
     ally_partner: Index = 0.45
-    """Both ways: ally in partner and partner in ally."""
+    """Initial trust index both ways: ally in partner and partner in ally."""
     partner_partner: Index = 0.5
+    """Initial trust index of a partner in another partner."""
 
 
 class InitialFamiliarity(Model):
     """Initial familiarity by roles, used where `relations` says nothing."""
 
     ally_ally: Index = 0.3
+    """Initial familiarity index of two allies."""
     with_partner: Index = 0.05
-    """Any pair with at least one partner."""
+    """Initial familiarity index of any pair with at least one partner."""
 
 
 class Parameters(Model):
     """Every constant of the model (DESIGN.md section 5a); each may be overridden."""
 
     half_life_days: HalfLives = HalfLives()
+    """Half-lives of the quantities that decay or recover, in days."""
     weights: TrustWeights = TrustWeights()
+    """Trust evidence from successes, failures and perceived bias."""
     interoperability_weights: InteroperabilityWeights = InteroperabilityWeights()
+    """How standards, proficiency and familiarity make up interoperability."""
     exercise: ExerciseRates = ExerciseRates()
+    """What participants learn in a joint exercise, and its chance of success."""
     program: ProgramRates = ProgramRates()
+    """Learning rates, fit, interruptions and bias of capacity-building programs."""
     standards: StandardsRates = StandardsRates()
+    """Standards releases, allies' re-adoption and workshops."""
     sharing: SharingRates = SharingRates()
+    """When nations share information and respond to crises together."""
     escalation: EscalationRates = EscalationRates()
+    """How exercises in contested regions raise tension, and what an escalation does."""
     budget: BudgetRules = BudgetRules()
+    """How long activities wait for money."""
     initial_trust: InitialTrust = InitialTrust()
+    """Initial trust by roles, where `relations` says nothing."""
     initial_familiarity: InitialFamiliarity = InitialFamiliarity()
+    """Initial familiarity by roles, where `relations` says nothing."""
     trust_prior_weight: Annotated[float, Field(gt=0.0, le=1_000.0)] = 2.0
-    """Prior weight W of the beta reputation: T = (W t0 + A) / (W + A + B)."""
+    """Prior weight W of the beta reputation, in units of trust evidence:
+    T = (W t0 + A) / (W + A + B)."""
     crisis_domains: dict[CrisisKind, Id] = {
         "terrorism": "counter_terrorism",
         "piracy": "maritime",
@@ -206,14 +232,17 @@ class Parameters(Model):
         "hybrid": "c2",
         "unrest": "land",
     }
-    """The domain each kind of crisis tests."""
+    """The domain (a domain id) each kind of crisis tests."""
 
 
 # --- the world ------------------------------------------------------------------------
 
 
 class Region(Model):
+    """An area that nations belong to and where exercises and crises happen."""
+
     id: Id
+    """Name of the region, used by references and in dotted paths."""
     contested: bool = False
     """Exercises here raise tension with adversaries, which can escalate."""
 
@@ -222,164 +251,245 @@ class InitialLevels(Model):
     """Initial standards adoption and proficiency: one value, or one per domain."""
 
     standards: Index | dict[Id, Index] = 0.0
+    """Standards adoption index at day 0: one value for every domain, or one per domain id
+    (domains left out start at 0)."""
     proficiency: Index | dict[Id, Index] = 0.0
+    """Proficiency index at day 0: one value for every domain, or one per domain id
+    (domains left out start at 0)."""
 
 
 class Nation(Model):
+    """An ally (hosts exercises, pays and trains) or a partner (is trained)."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"role": {"const": "partner"}}, "required": ["role"]},
+        "then": {"properties": {
+            "annual_budget": {"const": 0, "description": "Partners have no budget."},
+            "trainers": {"const": 0, "description": "Partners have no trainers."},
+        }},
+    })
+
     id: Id
+    """Name of the nation, used by references and in dotted paths."""
     role: Literal["ally", "partner"]
+    """'ally': hosts exercises, pays and trains; 'partner': is trained, has no budget."""
     region: Id
+    """Home region (a region id): its crises may strike the nation, and its interest there is
+    1 unless `interests` says otherwise."""
     capability: Index
-    """Capability to act in a crisis; programs raise a partner's."""
+    """Capability index to act in a crisis; programs raise a partner's."""
     absorptive_capacity: Index = 1.0
     """Share of a training's effect the nation can absorb."""
     stability: Index = 1.0
-    """Internal stability; shocks lower it and it recovers."""
+    """Internal stability index; shocks lower it and it recovers."""
     openness: Index = 1.0
-    """Openness to outside influence; scales workshops and bias tolerance."""
+    """Openness index to outside influence; scales workshops and bias tolerance."""
     political_will: Index = 1.0
-    """Scales participation in exercises and, for allies, budget and adoption."""
+    """Political will index: scales participation in exercises and, for allies, budget and
+    adoption."""
     interests: Index | dict[Id, Index] = 1.0
-    """Interest in each region, or one value for all; participation is will times interest.
+    """Interest index in each region, or one value for all; participation is will times interest.
     A mapping leaves out regions of no interest (0); the home region is 1 unless given."""
-    needs: list[Id] = []
-    """Domains a partner needs; tailored programs fit them fully."""
+    needs: Annotated[list[Id], Field(json_schema_extra=DISTINCT)] = []
+    """Domains (domain ids, each once) a partner needs; tailored programs fit them fully."""
     annual_budget: Amount = 0.0
-    """Allies only: budget granted at each budget year, times will and any cut."""
+    """Allies only: budget units granted at each budget year, times will and any cut."""
     trainers: Annotated[int, Field(ge=0, le=1_000_000)] = 0
-    """Allies only: size of the trainer pool that programs draw on."""
+    """Allies only: number of trainers in the pool that programs draw on."""
     initial: InitialLevels = InitialLevels()
+    """Standards adoption and proficiency at day 0."""
 
 
 class Relation(Model):
-    nations: Annotated[list[Id], Field(min_length=2, max_length=2)]
-    """The pair, in either order."""
+    """Initial trust and familiarity of one pair, instead of the defaults by roles."""
+
+    nations: Annotated[list[Id], Field(min_length=2, max_length=2, json_schema_extra=DISTINCT)]
+    """The pair (two different nation ids), in either order."""
     trust: Index | None = None
-    """Initial trust t0 both ways, instead of the default by roles."""
+    """Initial trust index t0 both ways, instead of the default by roles."""
     familiarity: Index | None = None
-    """Initial familiarity, instead of the default by roles."""
+    """Initial familiarity index, instead of the default by roles."""
 
 
 class Facility(Model):
+    """A training range: exercises hold one of its slots while they last."""
+
     id: Id
+    """Name of the facility, used by exercises."""
     capacity: Annotated[int, Field(ge=1, le=10_000)] = 1
-    """Exercises it can hold at once; more wait for a free slot."""
+    """Number of exercises it can hold at once; more wait for a free slot."""
 
 
 class Exercise(Model):
     """A joint exercise series, repeated every `every_days`."""
 
     id: Id
+    """Name of the exercise series, used in dotted paths and in the results."""
     host: Id
-    """The ally that organises and pays; it takes part only if invited."""
+    """The ally (a nation id) that organises and pays; it takes part only if invited."""
     facility: Id
+    """The facility (a facility id) whose slot each exercise holds."""
     region: Id
-    domains: Annotated[list[Id], Field(min_length=1)]
-    participants: Annotated[list[Id], Field(min_length=1)]
-    """Invited nations; each takes part with chance will times interest in the region."""
+    """The region (a region id) where it takes place, for interest, tension and cooldowns."""
+    domains: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
+    """Domains trained (domain ids, each once)."""
+    participants: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
+    """Invited nations (nation ids, each once); each takes part with chance will times interest
+    in the region, and fewer than two cancel the exercise."""
     every_days: Days
+    """Days from the start of one exercise to the next, before jitter."""
     jitter_days: NonNegativeDays = 0.0
-    """Uniform random delay added to each interval."""
+    """Days: the uniform random delay added to each interval is at most this."""
     start_day: NonNegativeDays = 0.0
+    """Day of the first exercise."""
     duration_days: Days = 10.0
+    """Days an exercise holds its facility slot; learning and trust follow at its end."""
     cost: Amount = 0.0
+    """Budget units drawn from the host's budget for each exercise."""
     intensity: Intensity = 1.0
+    """Relative intensity (1: an ordinary exercise); scales learning, trust evidence and
+    tension."""
 
 
 class Program(Model):
     """A capacity-building program: a provider ally trains one partner, module by module."""
 
     id: Id
+    """Name of the program, used in dotted paths and in the results."""
     provider: Id
+    """The ally (a nation id) that trains and pays."""
     partner: Id
-    domains: Annotated[list[Id], Field(min_length=1)]
+    """The partner (a nation id) that is trained."""
+    domains: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
+    """Domains trained (domain ids, each once)."""
     tailored: bool = False
     """Tailored to the partner's needs: full fit in needed domains and half the pressure."""
     modules: Annotated[int, Field(ge=1, le=100_000)]
+    """Number of modules to deliver."""
     module_every_days: Days
+    """Days from the start of one module to the next, unless a pause or a wait is longer."""
     module_days: Days = 14.0
+    """Days a module lasts, holding its trainers."""
     trainers: Annotated[int, Field(ge=0, le=1_000_000)] = 1
-    """Units of the provider's trainer pool held during a module."""
+    """Number of the provider's trainers held during a module."""
     cost: Amount = 0.0
-    """Cost of one module, from the provider's budget."""
+    """Budget units of one module, from the provider's budget."""
     intensity: Intensity = 1.0
+    """Relative intensity of a module (1: an ordinary module); scales learning, trust evidence
+    and pressure."""
     start_day: NonNegativeDays = 0.0
+    """Day the first module is due."""
 
 
 class Workshop(Model):
     """Periodic dissemination of standards by an ally to partners."""
 
     id: Id
+    """Name of the workshop series, used in dotted paths and in the results."""
     provider: Id
-    partners: Annotated[list[Id], Field(min_length=1)]
-    domains: Annotated[list[Id], Field(min_length=1)]
+    """The ally (a nation id) that holds the workshops and pays."""
+    partners: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
+    """The partners taught (nation ids, each once)."""
+    domains: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
+    """Domains whose standards are taught (domain ids, each once)."""
     every_days: Days
+    """Days from one workshop to the next."""
     start_day: NonNegativeDays = 0.0
+    """Day of the first workshop."""
     cost: Amount = 0.0
+    """Budget units of one workshop, from the provider's budget."""
     intensity: Intensity = 1.0
+    """Relative intensity (1: an ordinary workshop); scales the standards learned."""
 
 
 class StandardsCycle(Model):
     """Releases of new standards in one domain (the id is the domain)."""
 
     id: Id
+    """The domain (a domain id) whose standards get new releases."""
     release_every_days: Days | None = None
-    """Default: `parameters.standards.release_every_days` (cyber: the cyber interval)."""
+    """Days between releases. Default: `parameters.standards.release_every_days` (cyber: the
+    cyber interval)."""
 
 
 class Threat(Model):
     """Crises in one region, arriving as a Poisson process."""
 
     id: Id
+    """Name of the threat, used in dotted paths and in the event trace."""
     region: Id
+    """The region (a region id) of its crises; each crisis strikes one of its nations."""
     per_year: PerYear
+    """Mean number of crises per year (0: none)."""
     kinds: Annotated[list[CrisisKind], Field(min_length=1)]
-    """Kinds drawn uniformly for each crisis; each tests its domain."""
+    """Kinds drawn uniformly for each crisis; each tests its domain. A kind listed twice is
+    drawn twice as often."""
 
 
 class BudgetCuts(Model):
     """Cuts to each ally's budget, arriving as a Poisson process per ally."""
 
     per_year: PerYear = 0.0
+    """Mean number of cuts per ally and year (0: none)."""
     depth: Share = 0.2
     """Share cut from what is left now and from refills while the cut lasts."""
     duration_days: Days = 365.0
+    """Days a cut lasts."""
 
 
 class InstabilityShocks(Model):
     """Shocks to partners' stability; the rate is scaled by 1 - stability."""
 
     per_year: PerYear = 0.0
+    """Shocks per partner and year at stability 0; the rate is this times 1 - stability."""
     shock: Index = 0.1
-    """Stability lost per shock; it recovers with the stability half-life."""
+    """Stability index lost per shock; it recovers with the stability half-life."""
 
 
 class Disruptions(Model):
+    """What goes wrong: budget cuts for allies, instability shocks for partners."""
+
     budget_cuts: BudgetCuts = BudgetCuts()
+    """Cuts to allies' budgets."""
     instability: InstabilityShocks = InstabilityShocks()
+    """Shocks to partners' stability."""
 
 
 class Scenario(Model):
     """A world: nations, what they do together, what goes wrong, and the model's constants."""
 
     name: Id
+    """Name of the scenario; it labels the results."""
     description: str = ""
+    """What the scenario is about, in words; the report shows it."""
     horizon_years: Annotated[float, Field(gt=0.0, le=MAX_HORIZON_YEARS, allow_inf_nan=False)]
+    """Years simulated (a year is 365 days)."""
     sample_every_days: Days = 30.0
-    """Interval between recorded samples of the metrics."""
-    domains: Annotated[list[Id], Field(min_length=1, max_length=100)]
+    """Days between recorded samples of the metrics."""
+    domains: Annotated[list[Id], Field(min_length=1, max_length=100, json_schema_extra=DISTINCT)]
+    """Areas in which forces train and interoperate, e.g. maritime or cyber (names, each once)."""
     regions: Annotated[list[Region], Field(min_length=1, max_length=1_000)]
+    """The regions, each with a distinct id."""
     nations: Annotated[list[Nation], Field(min_length=1, max_length=MAX_NATIONS)]
+    """Allies and partners, each with a distinct id."""
     relations: list[Relation] = []
+    """Pairs whose initial trust or familiarity differ from the defaults by roles."""
     facilities: list[Facility] = []
+    """Training ranges that exercises use, each with a distinct id."""
     exercises: list[Exercise] = []
+    """Joint exercise series, each with a distinct id."""
     programs: list[Program] = []
+    """Capacity-building programs, each with a distinct id."""
     workshops: list[Workshop] = []
+    """Standards dissemination workshops, each with a distinct id."""
     standards: list[StandardsCycle] = []
     """Domains with standards releases; a domain not listed never releases."""
     threats: list[Threat] = []
+    """Sources of crises, each with a distinct id."""
     disruptions: Disruptions = Disruptions()
+    """Budget cuts and instability shocks."""
     parameters: Parameters = Parameters()
+    """Constants of the model; those left out take their defaults."""
 
     @property
     def horizon_days(self) -> float:
