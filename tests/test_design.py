@@ -162,3 +162,21 @@ def test_arguments_of_the_wrong_kind_are_user_errors(rows, arguments, message):
     with pytest.raises(UserError) as raised:
         simulator.run_design(MINIMAL, rows, **arguments)
     assert str(raised.value).startswith(message)
+
+
+def test_salib_needs_two_lines_of_glue():
+    """The README's glue with SALib's Morris method: a factor with no effect (program
+    learning, in a world without programs) gets exactly zero, the exercise tempo does not."""
+    from SALib.analyze import morris as morris_analysis
+    from SALib.sample import morris as morris_sample
+
+    problem = {"num_vars": 2, "names": ["exercises.*.every_days", "parameters.program.standards"],
+               "bounds": [[90, 365], [0.05, 0.5]]}
+    samples = morris_sample.sample(problem, 4, num_levels=4, seed=1)
+    table = simulator.run_design(SCENARIOS / "minimal.yaml",
+                                 pd.DataFrame(samples, columns=problem["names"]), workers=1)
+    indices = morris_analysis.analyze(problem, samples,
+                                      table.mean_interop_ally_partner.to_numpy(), seed=1)
+    tempo, programs = indices["mu_star"]
+    assert len(table) == len(samples) == 12
+    assert programs == 0.0 and tempo > 0.01
