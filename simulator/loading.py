@@ -150,11 +150,15 @@ def validate(document: Document, model: type[pydantic.BaseModel]) -> Any:
 def _cross_references_past(error: pydantic.ValidationError, document: Document,
                            model: type[pydantic.BaseModel], skip: list[Path_]) -> list[Problem]:
     """Pydantic checks references across fields only once every value is valid: check them
-    again without the values found wrong, so that one message lists both kinds. A missing
-    key, or a wrong list item, cannot be left out: then there is no second pass."""
+    again without the values found wrong, so that one message lists both kinds.
+
+    A wrong value is left out (its default takes its place); a required one, missing or
+    left out, is stood in for by a valid value (see `STAND_INS`), whose own references are
+    not reported. A wrong list item or id cannot be left out: then there is no second
+    pass."""
     wrong = [_data_path(item["loc"], document.data, item["type"]) for item in error.errors()
              if item["type"] != "cross_reference"]
-    if not wrong or any(item["type"] == "missing" for item in error.errors()):
+    if not wrong:  # pydantic got as far as the references itself
         return []
     rest = copy_data(document.data)
     for path in wrong:
@@ -162,12 +166,49 @@ def _cross_references_past(error: pydantic.ValidationError, document: Document,
         if not isinstance(parent, dict):
             return []
         parent.pop(path[-1], None)
-    try:
-        model.model_validate(rest)
-    except pydantic.ValidationError as second:
-        if all(item["type"] == "cross_reference" for item in second.errors()):
-            return _problems(second, document, model, [*skip, *wrong])
+    for _ in range(2):  # once as left out, once more with stand-ins for required values
+        try:
+            model.model_validate(rest)
+            return []
+        except pydantic.ValidationError as second:
+            remaining = [item for item in second.errors() if item["type"] != "cross_reference"]
+            if not remaining:
+                return _problems(second, document, model, [*skip, *wrong])
+            if not all(item["type"] == "missing" for item in remaining):
+                return []
+            for item in remaining:
+                path = _data_path(item["loc"], rest, "missing")
+                stand_in = _stand_in(model, path)
+                parent = _parent(rest, path)
+                if not _beneath(path, [*skip, *wrong]) or stand_in is _ABSENT or not isinstance(
+                        parent, dict):
+                    return []
+                parent[path[-1]] = stand_in
     return []
+
+
+STAND_INS: tuple[Any, ...] = (0.5, 1, "x", {})
+"""Values tried, in turn, for a required value that is missing or wrong, so that the
+references of the rest can still be checked: the first the field accepts stands in. No
+list: a list of names (`domains`) is named by other parts, as an id is."""
+
+
+def _stand_in(model: type[pydantic.BaseModel], path: Path_) -> Any:
+    """A value the field at `path` accepts; none for an id, which other parts name (a
+    stand-in would make their references look wrong)."""
+    field = _field_at(model, path)
+    if field is None or path[-1] == "id":
+        return _ABSENT
+    constrained = (typing.Annotated[field.annotation, *field.metadata] if field.metadata
+                   else field.annotation)
+    adapter = pydantic.TypeAdapter(constrained)
+    for candidate in STAND_INS:
+        try:
+            adapter.validate_python(candidate)
+        except pydantic.ValidationError:
+            continue
+        return copy_data(candidate)
+    return _ABSENT
 
 
 def _parent(data: Any, path: Path_) -> Any:
@@ -530,6 +571,24 @@ def _message(item: Mapping[str, Any], path: Path_, model: type[pydantic.BaseMode
 
 def _fields_at(model: Any, path: Path_) -> list[str]:
     """Names of the keys allowed at `path`, found by walking the schema's annotations."""
+    current = _model_in(_annotation_at(model, path))
+    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
+        return sorted(current.model_fields)
+    return []
+
+
+def _field_at(model: Any, path: Path_) -> Any:
+    """The pydantic field at `path` (a key of a model), or None."""
+    if not path or not isinstance(path[-1], str):
+        return None
+    parent = _model_in(_annotation_at(model, path[:-1]))
+    if isinstance(parent, type) and issubclass(parent, pydantic.BaseModel):
+        return parent.model_fields.get(path[-1])
+    return None
+
+
+def _annotation_at(model: Any, path: Path_) -> Any:
+    """The annotation of the value at `path`, found by walking the schema's annotations."""
     current: Any = model
     for part in path:
         current = _model_in(current)
@@ -538,15 +597,12 @@ def _fields_at(model: Any, path: Path_) -> list[str]:
         ):
             field = current.model_fields.get(part)
             if field is None:
-                return []
+                return None
             current = field.annotation
         else:
             args = typing.get_args(current)
             current = args[-1] if args else None
-    current = _model_in(current)
-    if isinstance(current, type) and issubclass(current, pydantic.BaseModel):
-        return sorted(current.model_fields)
-    return []
+    return current
 
 
 def _model_in(annotation: Any) -> Any:

@@ -87,6 +87,7 @@ def test_the_corpus_covers_every_class_of_bad_input():
         "inf_value", "zero_interval", "negative_interval", "program_provider_is_partner",
         "program_partner_is_ally", "duplicate_id", "weights_not_summing_to_one",
         "several_field_problems", "several_reference_problems", "problems_of_every_pass",
+        "required_values_wrong_beside_references",
     }
     assert required <= names, f"missing from tests/bad_inputs: {sorted(required - names)}"
 
@@ -285,5 +286,6 @@ def test_problems_in_plain_data_are_located_by_path():
             "nations": [{"id": "a", "role": "ally", "region": "east", "capability": 2}]}
     with pytest.raises(ScenarioError) as raised:
         simulator.scenario_from_dict(data)
-    assert only_problem(raised.value) == (
-        "<scenario>: nations.a.capability: should be less than or equal to 1 (got 2)")
+    assert [str(problem) for problem in raised.value.problems] == [  # both, in one pass
+        "<scenario>: nations.a.capability: should be less than or equal to 1 (got 2)",
+        "<scenario>: nations.a.region: unknown region 'east' (expected one of: west)"]
