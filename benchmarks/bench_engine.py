@@ -1,6 +1,6 @@
 """Time the engine: its overhead over bare SimPy, and how it scales with the world's size.
 
-1. Engine overhead. `simulator.engine.run_one` on `scenarios/baseline.yaml` vs
+1. Engine overhead. `simulator.model.engine.run_one` on `scenarios/baseline.yaml` vs
    `benchmarks/skeleton.py` (the same processes, timeouts, resource requests and
    random draws in bare SimPy, with no model state), in this process, for the
    seeds 0..k-1, interleaved (the order alternates from seed to seed) after one
@@ -59,7 +59,7 @@ import skeleton  # noqa: E402
 import worlds  # noqa: E402
 
 import simulator  # noqa: E402
-from simulator.engine import run_one  # noqa: E402
+from simulator.model.engine import run_one  # noqa: E402
 
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
 REPLICATIONS = {20: 7, 50: 5, 100: 5, 200: 3, 500: 3}

@@ -11,7 +11,7 @@ could not; what was measured is still written).
 
 1. Throughput. An experiment of `scenarios/baseline.yaml` with two variants
    (the baseline and one override), `--replications` each (100: 200 runs), is run through
-   `simulator.runner.run_experiment` with 1 worker (no pool), 2 workers (local
+   `simulator.runs.runner.run_experiment` with 1 worker (no pool), 2 workers (local
    process pool) and a Dask `LocalCluster` of 2 single-threaded worker
    processes, each into a fresh directory, `--repeat` times; the best time of
    each is reported. The `summary.csv` files of all of them must be
@@ -122,7 +122,7 @@ def cpu_seconds() -> tuple[float, float]:
 
 def timed_run(plan, out: Path, **executor: Any) -> dict[str, Any]:
     """One `run_experiment` into a fresh directory: wall time, and CPU where it is ours."""
-    from simulator.runner import run_experiment
+    from simulator.runs.runner import run_experiment
 
     own0, children0 = cpu_seconds()
     started = time.perf_counter()
@@ -152,7 +152,7 @@ def sha256(path: Path) -> str:
 
 
 def throughput(workdir: Path, replications: int, repeat: int, dask: bool) -> dict[str, Any]:
-    from simulator.experiment import load_experiment
+    from simulator.runs.experiment import load_experiment
 
     path = write_experiment(workdir, "bench_throughput", replications,
                             {"baseline": {}, "more_sea_breeze": THROUGHPUT_OVERRIDE})
@@ -403,7 +403,7 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
 def machine() -> dict[str, Any]:
     info = common.machine() | common.checkout()
     try:
-        from simulator.outputs import versions
+        from simulator.runs.outputs import versions
 
         info["versions"] = versions()
     except ImportError:

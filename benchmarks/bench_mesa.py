@@ -26,7 +26,7 @@ time-stepped daily Mesa model, written the way a Mesa user would write it.
    later (event times off the daily grid, so the port's day-boundary stepping
    shows).
 2. Speed. In this process, interleaved, after a warm-up: the full baseline
-   scenario in our engine (`simulator.engine.run_one`, seeds 0, 1, ...), and
+   scenario in our engine (`simulator.model.engine.run_one`, seeds 0, 1, ...), and
    the port on the same scenario (20 years, 7,300 daily steps); then both on
    the deterministic world (the same work on both sides, near enough). Medians;
    every time is in the JSON. As a sensitivity check, the port with the
@@ -54,8 +54,8 @@ import numpy as np  # noqa: E402
 from mesa_port import VectorisedMesaExerciseModel, run_port  # noqa: E402
 
 import simulator  # noqa: E402
-from simulator.engine import run_one  # noqa: E402
-from simulator.schema import Scenario  # noqa: E402
+from simulator.model.engine import run_one  # noqa: E402
+from simulator.model.schema import Scenario  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "mesa.json"

@@ -3,8 +3,8 @@
 Running 5,000 replications just to time the plots would take many minutes, so
 the script runs 5 variants x 8 real replications of the baseline scenario, then
 copies each run's files to make 1,000 replications per variant (renumbered), a
-results directory of the full size. It then times `simulator.plots.draw_all`
-(every figure, PNG) and `simulator.report.write_report`.
+results directory of the full size. It then times `simulator.presentation.figures.draw_all`
+(every figure, PNG) and `simulator.presentation.report.write_report`.
 
 Run: .venv/bin/python benchmarks/bench_plots.py
 """
@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 
-from simulator.experiment import load_experiment  # noqa: E402
-from simulator.plots import draw_all  # noqa: E402
-from simulator.report import write_report  # noqa: E402
-from simulator.runner import run_experiment  # noqa: E402
+from simulator.presentation.figures import draw_all  # noqa: E402
+from simulator.presentation.report import write_report  # noqa: E402
+from simulator.runs.experiment import load_experiment  # noqa: E402
+from simulator.runs.runner import run_experiment  # noqa: E402
 
 REAL, TARGET = 8, 1000
 

@@ -10,7 +10,7 @@ parameters (DESIGN.md sections 2-5 and 5a), but only the core of the model:
   attributes, numpy arrays over domains); familiarity F and positive and
   negative trust evidence A, B (N x N numpy arrays on the model). Initial
   values, initial trust t0 and familiarity by roles and `relations`, exactly as
-  in `simulator.world`.
+  in `simulator.model.world`.
 * Decay: every day every quantity is multiplied by its exact daily factor
   `exp(-ln2 / h)`, as a time-stepped model does it (our engine instead decays
   each cell exactly for the time since it was last touched).
@@ -64,8 +64,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
-from simulator.schema import Nation as NationSpec
-from simulator.schema import Scenario
+from simulator.model.schema import Nation as NationSpec
+from simulator.model.schema import Scenario
 
 
 def daily_factor(half_life_days: float) -> float:

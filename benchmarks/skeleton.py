@@ -6,7 +6,7 @@ same kinds of events (timeouts, facility `simpy.Resource` requests, budget and
 trainer `simpy.Container` gets and puts, the `request | timeout(max_wait_days)`
 condition of every payment, the ally-adoption sub-process of every standards
 release), drawing from the same named random streams
-(`simulator.streams.stream(seed, replication, name)`) the same number of
+(`simulator.model.streams.stream(seed, replication, name)`) the same number of
 numbers per cycle. What it leaves out is the model: no world state, no
 learning, no trust, no metrics, no trace. So:
 
@@ -41,8 +41,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator.recorder import sample_times
-from simulator.schema import (
+from simulator.model.recorder import sample_times
+from simulator.model.schema import (
     DAYS_PER_YEAR,
     Exercise,
     Program,
@@ -51,7 +51,7 @@ from simulator.schema import (
     Threat,
     Workshop,
 )
-from simulator.streams import stream
+from simulator.model.streams import stream
 
 Process = Generator[simpy.Event, Any, Any]
 

@@ -28,13 +28,13 @@ from simulator.errors import RunError, ScenarioError, SimulatorError, UserError
 __version__ = "0.1.0"
 
 _LAZY = {
-    "Scenario": "simulator.schema",
-    "load_scenario": "simulator.loading",
-    "scenario_from_dict": "simulator.loading",
-    "simulate": "simulator.results",
-    "load_experiment": "simulator.experiment",
-    "run_experiment": "simulator.runner",
-    "run_design": "simulator.design",
+    "Scenario": "simulator.model.schema",
+    "load_scenario": "simulator.model.loading",
+    "scenario_from_dict": "simulator.model.loading",
+    "simulate": "simulator.model.results",
+    "load_experiment": "simulator.runs.experiment",
+    "run_experiment": "simulator.runs.runner",
+    "run_design": "simulator.runs.design",
 }
 
 __all__ = [

@@ -17,9 +17,9 @@ from typing import TYPE_CHECKING
 from simulator.errors import UserError
 
 if TYPE_CHECKING:
-    from simulator.experiment import Plan
-    from simulator.results import RunResult
-    from simulator.runner import ExperimentResult
+    from simulator.model.results import RunResult
+    from simulator.runs.experiment import Plan
+    from simulator.runs.runner import ExperimentResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -157,14 +157,14 @@ def seed_number(text: str) -> int:
 
 
 def run_command(arguments: argparse.Namespace) -> int:
-    from simulator.loading import load_scenario, parse_override
+    from simulator.model.loading import load_scenario, parse_override
 
     overrides = [parse_override(text) for text in arguments.overrides]
     scenario = load_scenario(arguments.scenario, overrides)
     out = arguments.out or Path("results") / arguments.scenario.stem
 
-    from simulator.outputs import prepare_directory
-    from simulator.results import simulate
+    from simulator.model.results import simulate
+    from simulator.runs.outputs import prepare_directory
 
     prepare_directory(out, "run")  # refuse a foreign directory before the run, not after
     result = simulate(scenario, seed=arguments.seed, trace=arguments.trace)
@@ -195,7 +195,7 @@ def formats(arguments: argparse.Namespace) -> tuple[str, ...]:
 
 def draw_plots(arguments: argparse.Namespace, out: Path) -> list[Path]:
     """Every figure of the results in `out`, in the formats asked for."""
-    from simulator.plots import draw_all
+    from simulator.presentation.figures import draw_all
 
     return draw_all(out, formats(arguments))
 
@@ -207,7 +207,7 @@ def plot_command(arguments: argparse.Namespace) -> int:
 
 
 def report_command(arguments: argparse.Namespace) -> int:
-    from simulator.report import write_report
+    from simulator.presentation.report import write_report
 
     print(f"report written to {write_report(arguments.directory)}")
     return EXIT_OK
@@ -252,8 +252,8 @@ def seconds(text: str) -> float:
 
 
 def compare_command(arguments: argparse.Namespace) -> int:
-    from simulator.experiment import load_experiment
-    from simulator.runner import run_experiment, stop_on_terminate
+    from simulator.runs.experiment import load_experiment
+    from simulator.runs.runner import run_experiment, stop_on_terminate
 
     plan = load_experiment(arguments.experiment)
     out = arguments.out or Path("results") / plan.name
@@ -279,7 +279,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from simulator.stats import summarise
+    from simulator.analysis.stats import summarise
 
     experiment = plan.experiment
     metric, sign = experiment.primary_metric, 1 if experiment.goal == "maximize" else -1
@@ -336,11 +336,11 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 def describe(path: Path) -> str:
     """Validate a scenario or an experiment file and say what it holds."""
-    from simulator.loading import file_kind, load_scenario
-    from simulator.yaml_source import read_document
+    from simulator.model.loading import file_kind, load_scenario
+    from simulator.model.yaml_source import read_document
 
     if file_kind(read_document(path)) == "experiment":
-        from simulator.experiment import load_experiment  # and the engine behind its KPIs
+        from simulator.runs.experiment import load_experiment  # and the engine behind its KPIs
 
         plan = load_experiment(path)
         experiment = plan.experiment
@@ -353,7 +353,7 @@ def describe(path: Path) -> str:
 
 
 def schema_command(arguments: argparse.Namespace) -> int:
-    from simulator.json_schema import experiment_schema, scenario_schema
+    from simulator.model.json_schema import experiment_schema, scenario_schema
 
     schema = experiment_schema() if arguments.experiment else scenario_schema()
     print(json.dumps(schema, indent=2))

@@ -15,11 +15,11 @@ import simpy
 import yaml
 
 import simulator
-from simulator.engine import start_processes
-from simulator.processes import Activities
-from simulator.recorder import Recorder, sample_times
-from simulator.schema import Scenario
-from simulator.world import World
+from simulator.model.engine import start_processes
+from simulator.model.processes import Activities
+from simulator.model.recorder import Recorder, sample_times
+from simulator.model.schema import Scenario
+from simulator.model.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -178,7 +178,7 @@ def data_files(directory: Path) -> dict[str, bytes]:
 @pytest.fixture(scope="session")
 def small_clean(tmp_path_factory) -> Path:
     """The small experiment, run once in this process: the reference for identity tests."""
-    from simulator.runner import run_experiment
+    from simulator.runs.runner import run_experiment
 
     directory = tmp_path_factory.mktemp("clean")
     config = write(directory / "small.yaml", SMALL)

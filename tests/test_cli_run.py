@@ -13,7 +13,7 @@ import pytest
 
 import simulator
 from simulator.cli import main
-from simulator.recorder import SERIES_METRICS
+from simulator.model.recorder import SERIES_METRICS
 
 from .conftest import ROOT, SCENARIOS
 

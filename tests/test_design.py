@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import simulator
-import simulator.executors as executors
+import simulator.runs.executors as executors
 from simulator.errors import ScenarioError, UserError
-from simulator.results import KPI_NAMES
+from simulator.model.results import KPI_NAMES
 
 from .conftest import SCENARIOS, scenario_data
 

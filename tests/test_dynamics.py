@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulator import dynamics
+from simulator.model import dynamics
 
 unit = st.floats(min_value=0.0, max_value=1.0, allow_nan=False)
 evidence = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)

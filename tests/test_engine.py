@@ -10,9 +10,9 @@ import pytest
 from scipy import stats
 
 import simulator
-from simulator import dynamics
-from simulator.engine import run_one
-from simulator.recorder import SERIES_METRICS
+from simulator.model import dynamics
+from simulator.model.engine import run_one
+from simulator.model.recorder import SERIES_METRICS
 
 from .conftest import Stepper, build
 
@@ -165,8 +165,8 @@ def test_batched_recording_equals_recording_each_sample_alone(baseline, monkeypa
     """The recorder works out metrics for a batch of samples at once; a batch of one
     sample must give the same bits, and the last row must agree with the final state."""
     batched = run_one(baseline, seed=3)
-    monkeypatch.setattr(simulator.engine, "Recorder",
-                        functools.partial(simulator.engine.Recorder, batch_bytes=1))
+    monkeypatch.setattr(simulator.model.engine, "Recorder",
+                        functools.partial(simulator.model.engine.Recorder, batch_bytes=1))
     alone = run_one(baseline, seed=3)
     for name in ("series", "nations", "regions"):
         assert np.array_equal(getattr(batched, name), getattr(alone, name), equal_nan=True)

@@ -15,8 +15,8 @@ import pytest
 import simulator
 from simulator.cli import main
 from simulator.errors import ScenarioError, UserError
-from simulator.experiment import load_experiment
-from simulator.runner import run_experiment
+from simulator.runs.experiment import load_experiment
+from simulator.runs.runner import run_experiment
 
 from .conftest import (
     HUNG_AFTER_SECONDS,
@@ -92,7 +92,7 @@ def test_common_random_numbers_shrink_the_variance_of_differences(tmp_path):
                      for name, overrides in plan.experiment.variants.items()
                      if name in ("baseline", "tailored_programs")},
     })
-    from simulator.experiment import plan as make_plan
+    from simulator.runs.experiment import plan as make_plan
 
     small = make_plan(experiment, SCENARIOS / "baseline.yaml")
     result = run_experiment(small, tmp_path / "crn", workers=2)
@@ -130,7 +130,7 @@ def test_an_unreachable_scheduler_is_a_user_error(tmp_path):
 def test_a_scheduler_without_workers_is_said_then_given_up(tmp_path, monkeypatch, capsys):
     from dask.distributed import LocalCluster
 
-    from simulator.executors import DaskCluster
+    from simulator.runs.executors import DaskCluster
 
     monkeypatch.setattr(DaskCluster, "NOTICE_SECONDS", 0.2)
     config = write(tmp_path / "small.yaml", SMALL)
@@ -148,7 +148,7 @@ def test_a_scheduler_without_workers_is_said_then_given_up(tmp_path, monkeypatch
 
 
 def test_every_row_carries_what_produced_it(small_clean):
-    result = simulator.runner.ExperimentResult(small_clean)
+    result = simulator.runs.runner.ExperimentResult(small_clean)
     summary = result.summary
     assert list(summary.columns[:5]) == ["run_id", "variant", "replication", "seed", "status"]
     assert (summary.seed == 5).all() and (summary.status == "ok").all()
@@ -166,7 +166,7 @@ def test_every_row_carries_what_produced_it(small_clean):
 def test_the_api_matches_single_runs(small_clean):
     """Replication k of a variant is exactly `simulate(scenario, seed, replication=k)`."""
     plan = load_experiment(small_clean.parent / "small.yaml")
-    result = simulator.runner.ExperimentResult(small_clean)
+    result = simulator.runs.runner.ExperimentResult(small_clean)
     expected = simulator.simulate(plan.scenarios["more_exercises"], seed=5, replication=2)
     row = result.summary.query("variant == 'more_exercises' and replication == 2").iloc[0]
     for kpi in ("mean_interop_ally_partner", "exercises_held", "final_trust_ally_partner"):
@@ -177,7 +177,7 @@ def test_the_api_matches_single_runs(small_clean):
 
 
 def test_comparison_is_paired_and_holm_corrected(small_clean):
-    result = simulator.runner.ExperimentResult(small_clean)
+    result = simulator.runs.runner.ExperimentResult(small_clean)
     comparison = result.comparison.set_index(["variant", "kpi"])
     summary = result.summary.set_index(["variant", "replication"])
     row = comparison.loc[("more_exercises", "exercises_held")]
@@ -243,7 +243,7 @@ def test_a_torn_journal_line_and_a_corrupt_file_are_not_trusted(small_clean, tmp
 
 
 def test_a_failed_run_is_flagged_not_dropped(tmp_path, monkeypatch):
-    import simulator.executors as executors
+    import simulator.runs.executors as executors
 
     real = executors.run_one
 
@@ -258,7 +258,7 @@ def test_a_failed_run_is_flagged_not_dropped(tmp_path, monkeypatch):
     summary = result.summary
     failed = summary[summary.status == "failed"]
     assert list(failed.run_id) == ["baseline/2"]
-    assert failed[list(simulator.results.KPI_NAMES)].isna().all().all()
+    assert failed[list(simulator.model.results.KPI_NAMES)].isna().all().all()
     assert result.manifest["failed_runs"] == ["baseline/2"]
     assert (result.comparison.n == 3).all()
     journal = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").open()]

@@ -22,8 +22,8 @@ import pytest
 
 import simulator
 from simulator.errors import ScenarioError
-from simulator.loading import parse_override
-from simulator.yaml_source import MAX_FILE_BYTES
+from simulator.model.loading import parse_override
+from simulator.model.yaml_source import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -25,7 +25,7 @@ import numpy as np
 import pytest
 
 import simulator
-from simulator.engine import RunOutput, run_one
+from simulator.model.engine import RunOutput, run_one
 
 from .conftest import SCENARIOS
 

@@ -18,10 +18,11 @@ import simulator
 from simulator import plots
 from simulator.cli import main
 from simulator.errors import UserError
-from simulator.plot_data import load_results
-from simulator.report import render, write_report
-from simulator.results import RunResult
-from simulator.runner import ExperimentResult
+from simulator.model.results import RunResult
+from simulator.presentation import figures
+from simulator.presentation.plot_data import load_results
+from simulator.presentation.report import render, write_report
+from simulator.runs.runner import ExperimentResult
 
 from .conftest import SCENARIOS, world_of
 
@@ -155,11 +156,11 @@ def test_a_long_timeline_names_kinds_and_keeps_its_height(tmp_path):
     assert main(["run", str(scenario), "--out", str(out), "--trace", "--no-plots"]) == 0
     events = [json.loads(line) for line in (out / "trace.jsonl").open()]
     rows = {e["entity"] for e in events if e["kind"] in ("exercise_end", "module_end")}
-    assert len(rows) > plots.NAMED_ROWS
+    assert len(rows) > figures.NAMED_ROWS
     figure = plots.timeline(load_results(out))
     labels = [t.get_text() for t in figure.axes[0].get_yticklabels()]
     assert labels[:2] == ["exercises (32)", "programs (32)"]
-    assert figure.get_size_inches()[1] == pytest.approx(1.5 + 0.3 * plots.NAMED_ROWS)
+    assert figure.get_size_inches()[1] == pytest.approx(1.5 + 0.3 * figures.NAMED_ROWS)
 
 
 def test_timeline_shows_the_trace(single_run):

@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import simulator
-from simulator import dynamics
+from simulator.model import dynamics
 
 from .conftest import Stepper, build
 
@@ -301,7 +301,7 @@ def test_instability_shocks_arrive_at_the_thinned_rate(minimal):
     scenario = build(minimal, nations__borvia__stability=0.0, horizon_years=10,
                      sample_every_days=365, exercises__sea_breeze__start_day=1e5)
     total = sum(simulator.simulate(scenario, seed=4, replication=k).output.series[-1][
-        simulator.recorder.SERIES_METRICS.index("instability_shocks")] for k in range(100))
+        simulator.model.recorder.SERIES_METRICS.index("instability_shocks")] for k in range(100))
     low, high = stats.poisson.interval(0.99, 2.0 * 10 * 100)
     assert low <= total <= high
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simulator
-from simulator.recorder import COUNT_METRICS, SERIES_METRICS
+from simulator.model.recorder import COUNT_METRICS, SERIES_METRICS
 
 DOMAINS = ["land", "maritime", "cyber", "c2", "counter_terrorism"]
 KINDS = ["terrorism", "piracy", "cyber_attack", "hybrid", "unrest"]

@@ -18,8 +18,8 @@ import pytest
 import simulator
 from simulator.cli import main
 from simulator.errors import ScenarioError
-from simulator.experiment import load_experiment
-from simulator.recorder import COUNT_METRICS, SERIES_METRICS
+from simulator.model.recorder import COUNT_METRICS, SERIES_METRICS
+from simulator.runs.experiment import load_experiment
 
 from .conftest import (
     HUNG_AFTER_SECONDS,
@@ -98,7 +98,7 @@ def test_bad_command_line_arguments_exit_2(arguments, message, capsys, tmp_path)
                                          (errno.EROFS, "Read-only file system")])
 def test_a_full_disk_or_read_only_directory_is_a_clear_error(code, words, monkeypatch, capsys,
                                                              tmp_path):
-    import simulator.outputs as outputs
+    import simulator.runs.outputs as outputs
 
     def refuse(path, write):
         raise OSError(code, words, str(path))
@@ -113,7 +113,7 @@ def test_a_full_disk_or_read_only_directory_is_a_clear_error(code, words, monkey
 
 
 def test_an_interrupted_write_leaves_no_partial_file(tmp_path):
-    from simulator.outputs import atomic_write
+    from simulator.runs.outputs import atomic_write
 
     target = tmp_path / "table.csv"
     target.write_text("old and whole\n")

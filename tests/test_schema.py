@@ -21,9 +21,9 @@ import yaml
 
 from simulator.cli import EXIT_OK, main
 from simulator.errors import ScenarioError
-from simulator.loading import dotted, validate
-from simulator.schema import Scenario
-from simulator.yaml_source import Document
+from simulator.model.loading import dotted, validate
+from simulator.model.schema import Scenario
+from simulator.model.yaml_source import Document
 
 from .test_loading import BAD_INPUTS, CORPUS, ROOT, SCENARIOS, expectations
 

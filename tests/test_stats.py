@@ -17,7 +17,7 @@ import scipy.stats
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from simulator import stats
+from simulator.analysis import stats
 
 T_975_3 = 3.182446305284263  # t_{0.975} with 3 degrees of freedom
 T_950_3 = 2.353363434801823  # t_{0.95} with 3 degrees of freedom

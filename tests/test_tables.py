@@ -12,11 +12,11 @@ import pytest
 
 import simulator
 from simulator import plots
-from simulator.plot_data import load_results
-from simulator.recorder import SERIES_METRICS, WHOLE_METRICS
-from simulator.report import render
-from simulator.results import KPI_NAMES, WHOLE_KPIS
-from simulator.runner import ExperimentResult, run_experiment
+from simulator.model.recorder import SERIES_METRICS, WHOLE_METRICS
+from simulator.model.results import KPI_NAMES, WHOLE_KPIS
+from simulator.presentation.plot_data import load_results
+from simulator.presentation.report import render
+from simulator.runs.runner import ExperimentResult, run_experiment
 
 from .conftest import SCENARIOS, SMALL, write
 
@@ -24,7 +24,7 @@ IDENTITY = ["scenario", "seed", "replication"]
 
 
 @pytest.fixture(scope="module")
-def traced_run() -> simulator.results.RunResult:
+def traced_run() -> simulator.model.results.RunResult:
     scenario = simulator.load_scenario(SCENARIOS / "baseline.yaml", [("horizon_years", 3)])
     return simulator.simulate(scenario, seed=4, replication=2, trace=True)
 

@@ -9,9 +9,9 @@ import pytest
 
 import simulator
 from simulator.errors import ScenarioError
-from simulator.experiment import load_experiment, plan
-from simulator.outputs import scenario_hash
-from simulator.runner import run_experiment
+from simulator.runs.experiment import load_experiment, plan
+from simulator.runs.outputs import scenario_hash
+from simulator.runs.runner import run_experiment
 
 from .conftest import ROOT, SCENARIOS, write
 

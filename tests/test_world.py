@@ -14,8 +14,8 @@ import pytest
 import yaml
 
 import simulator
-from simulator import dynamics
-from simulator.world import Decaying, State, World, ordered_pairs
+from simulator.model import dynamics
+from simulator.model.world import Decaying, State, World, ordered_pairs
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 WEIGHTS = (0.4, 0.3, 0.3)

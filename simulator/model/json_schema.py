@@ -27,7 +27,7 @@ BOUNDS = (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
 
 def scenario_schema() -> dict[str, Any]:
     """The JSON Schema of scenario files, as `simulator schema` prints it."""
-    from simulator.schema import Scenario
+    from simulator.model.schema import Scenario
 
     return _document(Scenario, SCENARIO_ID)
 
@@ -40,8 +40,8 @@ def experiment_schema() -> dict[str, Any]:
     `baseline` to its default has a variant of that name. The variants' overrides are
     checked against the scenario by the loader only.
     """
-    from simulator.experiment import Experiment
-    from simulator.results import KPI_NAMES
+    from simulator.model.results import KPI_NAMES
+    from simulator.runs.experiment import Experiment
 
     document = _document(Experiment, EXPERIMENT_ID)
     properties = document["properties"]

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from simulator.engine import RunOutput, run_one
-from simulator.recorder import (
+from simulator.model.engine import RunOutput, run_one
+from simulator.model.recorder import (
     COUNT_METRICS,
     NATION_METRICS,
     REGION_METRICS,
@@ -24,15 +24,15 @@ from simulator.recorder import (
     STATE_METRICS,
     WHOLE_METRICS,
 )
-from simulator.schema import DAYS_PER_YEAR, Scenario
-from simulator.world import pair_positions
+from simulator.model.schema import DAYS_PER_YEAR, Scenario
+from simulator.model.world import pair_positions
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     import pandas as pd
 
-    from simulator.loading import Override
+    from simulator.model.loading import Override
 
 AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension")
 """State metrics summarised by their final value and time average (tension by its peak)."""
@@ -152,7 +152,7 @@ class RunResult:
             ValueError: if the result was built without its scenario.
             UserError: if `directory` holds anything but a previous run's results.
         """
-        from simulator.outputs import clear_previous_run, prepare_directory, write_run
+        from simulator.runs.outputs import clear_previous_run, prepare_directory, write_run
 
         if self.scenario is None:
             raise ValueError("saving a run needs its scenario: use simulator.simulate, or "
@@ -162,7 +162,7 @@ class RunResult:
         clear_previous_run(directory)
         written = write_run(self, self.scenario, directory, source, overrides, self.started)
         if plots:
-            from simulator.plots import draw_all
+            from simulator.presentation.figures import draw_all
 
             written += draw_all(directory, formats)
         return written

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from simulator import dynamics
-from simulator.schema import Nation, Scenario
+from simulator.model import dynamics
+from simulator.model.schema import Nation, Scenario
 
 Index = NDArray[np.int64]
 Cells = tuple[Index, ...] | Index | int

@@ -25,9 +25,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.dynamics import sharing
 from simulator.errors import UserError
-from simulator.outputs import (
+from simulator.model.dynamics import sharing
+from simulator.model.results import SAVED_FROM, RunResult
+from simulator.runs.outputs import (
     MANIFEST,
     arrow_table,
     read_summary,
@@ -35,8 +36,7 @@ from simulator.outputs import (
     run_manifest,
     trace_records,
 )
-from simulator.results import SAVED_FROM, RunResult
-from simulator.runner import FINAL, SERIES, TRACES, ExperimentResult
+from simulator.runs.runner import FINAL, SERIES, TRACES, ExperimentResult
 
 LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of the fan charts: the 90% band, the 50% band and the median."""

@@ -13,9 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.outputs import atomic_text
-from simulator.plot_data import Results, load_results
-from simulator.plots import KPIS, figures, informative_kpis
+from simulator.presentation.figures import KPIS, figures, informative_kpis
+from simulator.presentation.plot_data import Results, load_results
+from simulator.runs.outputs import atomic_text
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;

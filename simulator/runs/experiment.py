@@ -20,10 +20,10 @@ from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from simulator.errors import Location, Problem, ScenarioError
-from simulator.loading import Override, apply_overrides, copy_data, expect_kind, validate
-from simulator.results import KPI_NAMES
-from simulator.schema import Id, Model, Scenario
-from simulator.yaml_source import Document, read_document
+from simulator.model.loading import Override, apply_overrides, copy_data, expect_kind, validate
+from simulator.model.results import KPI_NAMES
+from simulator.model.schema import Id, Model, Scenario
+from simulator.model.yaml_source import Document, read_document
 
 MAX_REPLICATIONS = 100_000
 VARIANT_KEYS = ("description", "set", "scale")
@@ -115,7 +115,7 @@ class Plan:
         """What makes two runs of this plan interchangeable: the seed and each variant's
         resolved scenario. Replication counts and statistics settings may change between
         a run and its resumption."""
-        from simulator.outputs import scenario_hash
+        from simulator.runs.outputs import scenario_hash
 
         content = {"seed": self.experiment.seed,
                    "variants": {name: scenario_hash(s) for name, s in self.scenarios.items()}}

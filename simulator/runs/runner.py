@@ -22,9 +22,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.errors import UserError
-from simulator.executors import Executor, Task, make_executor, run_task
-from simulator.experiment import Plan, load_experiment
-from simulator.outputs import (
+from simulator.model.results import KPI_NAMES, WHOLE_KPIS, RunResult
+from simulator.runs.executors import Executor, Task, make_executor, run_task
+from simulator.runs.experiment import Plan, load_experiment
+from simulator.runs.outputs import (
     MANIFEST,
     atomic_text,
     atomic_write,
@@ -36,7 +37,6 @@ from simulator.outputs import (
     trace_lines,
     versions,
 )
-from simulator.results import KPI_NAMES, WHOLE_KPIS, RunResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -222,7 +222,7 @@ def _store(directory: Path, run: PreparedRun) -> dict[str, Any]:
 
 
 def _precise_enough(plan: Plan, journal: Journal, target: int) -> bool:
-    from simulator.stats import precision_reached
+    from simulator.analysis.stats import precision_reached
 
     metric = plan.experiment.primary_metric
     for variant in plan.variant_names:
@@ -238,7 +238,7 @@ def _finish(directory: Path, plan: Plan, journal: Journal, target: int) -> Exper
     order: the current runs only, the first `target` replications of each variant."""
     import pandas as pd
 
-    from simulator.stats import compare
+    from simulator.analysis.stats import compare
 
     rows = []
     for variant in plan.variant_names:

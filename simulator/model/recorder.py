@@ -12,9 +12,9 @@ import math
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator import dynamics
-from simulator.processes import Counts
-from simulator.world import Snapshot, World
+from simulator.model import dynamics
+from simulator.model.processes import Counts
+from simulator.model.world import Snapshot, World
 
 STATE_METRICS = (
     "interop_ally_partner",

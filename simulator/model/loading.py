@@ -24,8 +24,8 @@ import pydantic
 import yaml
 
 from simulator.errors import Location, Problem, ScenarioError, UserError
-from simulator.schema import Scenario
-from simulator.yaml_source import Document, Path_, read_document
+from simulator.model.schema import Scenario
+from simulator.model.yaml_source import Document, Path_, read_document
 
 Override = tuple[str, Any]
 OVERRIDE_SOURCE = "--set"

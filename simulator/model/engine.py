@@ -14,11 +14,11 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from simulator.processes import Activities, TraceEvent
-from simulator.recorder import Recorder, sample_times
-from simulator.schema import Scenario
-from simulator.streams import stream
-from simulator.world import World
+from simulator.model.processes import Activities, TraceEvent
+from simulator.model.recorder import Recorder, sample_times
+from simulator.model.schema import Scenario
+from simulator.model.streams import stream
+from simulator.model.world import World
 
 
 @dataclass(frozen=True)

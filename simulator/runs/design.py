@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.errors import Location, Problem, ScenarioError, UserError
-from simulator.experiment import MAX_REPLICATIONS, Experiment, Plan, Variant, resolve_variant
-from simulator.loading import copy_data, validate
-from simulator.results import KPI_NAMES
-from simulator.runner import ExperimentResult, run_experiment
-from simulator.schema import Scenario
-from simulator.yaml_source import Document, read_document
+from simulator.model.loading import copy_data, validate
+from simulator.model.results import KPI_NAMES
+from simulator.model.schema import Scenario
+from simulator.model.yaml_source import Document, read_document
+from simulator.runs.experiment import MAX_REPLICATIONS, Experiment, Plan, Variant, resolve_variant
+from simulator.runs.runner import ExperimentResult, run_experiment
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import simpy
 
-from simulator import dynamics
-from simulator.schema import (
+from simulator.model import dynamics
+from simulator.model.schema import (
     DAYS_PER_YEAR,
     Exercise,
     Program,
@@ -28,7 +28,7 @@ from simulator.schema import (
     Threat,
     Workshop,
 )
-from simulator.world import World, ordered_pairs
+from simulator.model.world import World, ordered_pairs
 
 Process = Generator[simpy.Event, Any, Any]
 

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from simulator.errors import UserError
-from simulator.loading import Override
-from simulator.processes import TraceEvent
-from simulator.results import RunResult
-from simulator.schema import Scenario
+from simulator.model.loading import Override
+from simulator.model.processes import TraceEvent
+from simulator.model.results import RunResult
+from simulator.model.schema import Scenario
 
 if TYPE_CHECKING:
     import pandas as pd

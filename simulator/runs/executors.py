@@ -22,10 +22,10 @@ from concurrent import futures
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
-from simulator.engine import RunOutput, run_one
 from simulator.errors import UserError
-from simulator.loading import scenario_from_dict
-from simulator.schema import Scenario
+from simulator.model.engine import RunOutput, run_one
+from simulator.model.loading import scenario_from_dict
+from simulator.model.schema import Scenario
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""What people read: the figures' data, the figures, and the HTML report."""
