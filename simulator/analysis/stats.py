@@ -104,9 +104,10 @@ def paired_difference(
         if abs(mean) <= tolerance:
             return PairedDifference(0.0, 0.0, 0.0, 1.0, n)
         return PairedDifference(mean, mean, mean, 0.0, n)
-    interval = mean_interval(differences, confidence)
-    p_value = float(scipy.stats.ttest_1samp(differences, 0.0).pvalue)
-    return PairedDifference(mean, interval.low, interval.high, p_value, n)
+    test = scipy.stats.ttest_rel(other, base)
+    interval = test.confidence_interval(confidence)
+    return PairedDifference(mean, float(interval.low), float(interval.high),
+                            float(test.pvalue), n)
 
 
 def holm(p_values: ArrayLike) -> NDArray[np.float64]:
