@@ -7,10 +7,13 @@ closed form. Functions accept plain floats or numpy arrays alike.
 from __future__ import annotations
 
 import math
+import typing
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+Values = float | NDArray[np.float64]
+"""What the formulas take and give: a plain float, or an array of them cell by cell."""
 LN2 = math.log(2.0)
 LEVEL_EDGES = (0.25, 0.5, 0.75)
 """Interoperability levels: below 0.25 not interoperable (0), deconflicted (1),
@@ -29,8 +32,8 @@ def decay_rate(half_life_days: float) -> float:
     return LN2 / half_life_days
 
 
-def decayed(value: ArrayLike, rate: ArrayLike, elapsed_days: ArrayLike,
-            out: NDArray[np.float64] | None = None) -> ArrayLike:
+def decayed(value: Values, rate: Values, elapsed_days: Values,
+            out: NDArray[np.float64] | None = None) -> Values:
     """A quantity after `elapsed_days` of exponential decay toward zero, exactly.
 
     With `out` (which may be `elapsed_days` itself) the same arithmetic runs in
@@ -43,13 +46,13 @@ def decayed(value: ArrayLike, rate: ArrayLike, elapsed_days: ArrayLike,
     return np.multiply(value, out, out=out)
 
 
-def learning_gain(rate: float, intensity: float, absorb: ArrayLike, fit: ArrayLike) -> ArrayLike:
+def learning_gain(rate: float, intensity: float, absorb: Values, fit: Values) -> Values:
     """Share of the remaining gap one training closes: `clip(rate*intensity*absorb*fit, 0, 1)`."""
     gain = rate * intensity * absorb * fit
     return np.minimum(np.maximum(gain, 0.0), 1.0)  # np.clip, without its overhead
 
 
-def learn(level: ArrayLike, gain: ArrayLike) -> ArrayLike:
+def learn(level: Values, gain: Values) -> Values:
     """The learning rule with diminishing returns: `x + g * (1 - x)`."""
     return level + gain * (1.0 - np.asarray(level))
 
@@ -59,8 +62,8 @@ def trained_steady_state(gain: float, rate: float, interval_days: float) -> floa
     return gain / (1.0 - (1.0 - gain) * math.exp(-rate * interval_days))
 
 
-def trust(positive: ArrayLike, negative: ArrayLike, prior: ArrayLike, prior_weight: float,
-          out: NDArray[np.float64] | None = None) -> ArrayLike:
+def trust(positive: Values, negative: Values, prior: Values, prior_weight: float,
+          out: NDArray[np.float64] | None = None) -> Values:
     """Beta-reputation trust: `(W*t0 + A) / (W + A + B)`; with no evidence it is `t0`.
 
     With `out` the same arithmetic runs without fresh memory, and `positive`
@@ -70,16 +73,17 @@ def trust(positive: ArrayLike, negative: ArrayLike, prior: ArrayLike, prior_weig
         return (prior_weight * np.asarray(prior) + positive) / (
             prior_weight + positive + np.asarray(negative)
         )
+    positive = typing.cast(NDArray[np.float64], positive)  # an array with `out`, as said
     np.add(np.multiply(prior, prior_weight, out=out), positive, out=out)
     denominator = np.add(np.add(positive, prior_weight, out=positive), negative, out=positive)
     return np.divide(out, denominator, out=out)
 
 
-def interoperability(standards_i: ArrayLike, standards_j: ArrayLike,
-                     proficiency_i: ArrayLike, proficiency_j: ArrayLike,
-                     familiarity: ArrayLike, weights: tuple[float, float, float],
+def interoperability(standards_i: Values, standards_j: Values,
+                     proficiency_i: Values, proficiency_j: Values,
+                     familiarity: Values, weights: tuple[float, float, float],
                      out: NDArray[np.float64] | None = None,
-                     scratch: NDArray[np.float64] | None = None) -> ArrayLike:
+                     scratch: NDArray[np.float64] | None = None) -> Values:
     """`w_std*min(S_i, S_j) + w_prof*sqrt(P_i*P_j) + w_fam*F_ij`: the weakest standard binds.
 
     With `out` and `scratch` (both of the result's shape) the same arithmetic, in
@@ -91,6 +95,8 @@ def interoperability(standards_i: ArrayLike, standards_j: ArrayLike,
             + w_proficiency * np.sqrt(np.asarray(proficiency_i) * proficiency_j)
             + w_familiarity * np.asarray(familiarity)
         )
+    if scratch is None:
+        raise ValueError("interoperability with `out` needs `scratch` of the same shape")
     np.multiply(np.minimum(standards_i, standards_j, out=out), w_standards, out=out)
     np.multiply(proficiency_i, proficiency_j, out=scratch)
     np.multiply(np.sqrt(scratch, out=scratch), w_proficiency, out=scratch)
@@ -99,7 +105,7 @@ def interoperability(standards_i: ArrayLike, standards_j: ArrayLike,
     return np.add(out, scratch, out=out)
 
 
-def interoperability_level(index: ArrayLike) -> NDArray[np.int64]:
+def interoperability_level(index: Values) -> NDArray[np.int64]:
     """NATO-style level 0-3 of an interoperability index."""
     return np.searchsorted(LEVEL_EDGES, index, side="right")
 
@@ -109,7 +115,7 @@ def exercise_success_probability(mean_interoperability: float, min_success: floa
     return min_success + (1.0 - min_success) * mean_interoperability
 
 
-def program_fit(tailored: bool, needed: ArrayLike, untailored_fit: float) -> ArrayLike:
+def program_fit(tailored: bool, needed: Values, untailored_fit: float) -> Values:
     """A program's fit in each domain: tailored 1, else `untailored_fit`; halved if not needed."""
     base = 1.0 if tailored else untailored_fit
     return base * np.where(needed, 1.0, 0.5)
@@ -120,7 +126,7 @@ def bias_evidence(pressure: float, tolerance: float, openness: float, weight: fl
     return weight * max(0.0, pressure - tolerance * openness)
 
 
-def crisis_effectiveness(capabilities: ArrayLike, mean_interoperability: float,
+def crisis_effectiveness(capabilities: Values, mean_interoperability: float,
                          warning: float, warning_bonus: float) -> float:
     """`clip(mean(cap) * mean I * (1 + bonus * warning), 0, 1)`: chance a response succeeds."""
     value = mean(capabilities) * mean_interoperability * (1.0 + warning_bonus * warning)
