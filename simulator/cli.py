@@ -76,7 +76,11 @@ def build_parser() -> argparse.ArgumentParser:
                     "partners, and track interoperability and trust over time.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks of internal errors")
-    parser.set_defaults(command=lambda _: parser.print_help() or EXIT_OK)
+    def print_help(_: argparse.Namespace) -> int:  # `simulator` alone
+        parser.print_help()
+        return EXIT_OK
+
+    parser.set_defaults(command=print_help)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a scenario once and write its results",
