@@ -126,7 +126,7 @@ def timed_run(plan, out: Path, **executor: Any) -> dict[str, Any]:
 
     own0, children0 = cpu_seconds()
     started = time.perf_counter()
-    run_experiment(plan, out, progress=False, **executor)
+    run_experiment(plan, out, **executor)
     seconds = time.perf_counter() - started
     own1, children1 = cpu_seconds()
     journal = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
@@ -403,7 +403,7 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
 def machine() -> dict[str, Any]:
     info = common.machine() | common.checkout()
     try:
-        from simulator.runs.outputs import versions
+        from simulator.runs.store import versions
 
         info["versions"] = versions()
     except ImportError:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from simulator.errors import RunError, ScenarioError, SimulatorError, UserError
+from simulator.errors import ScenarioError, SimulatorError, UserError
 
 __version__ = "0.1.0"
 
@@ -38,7 +38,7 @@ _LAZY = {
 }
 
 __all__ = [
-    "RunError", "Scenario", "ScenarioError", "SimulatorError", "UserError",
+    "Scenario", "ScenarioError", "SimulatorError", "UserError",
     "load_experiment", "load_scenario", "run_design", "run_experiment", "scenario_from_dict",
     "simulate",
 ]

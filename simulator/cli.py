@@ -12,37 +12,18 @@ import json
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from simulator.errors import UserError
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from simulator.model.results import RunResult
     from simulator.runs.experiment import Plan
-    from simulator.runs.runner import ExperimentResult
+    from simulator.runs.store import ExperimentResult
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-KPI_ROWS = (
-    ("final_interop_ally_partner", "interoperability ally-partner (final)"),
-    ("mean_interop_ally_partner", "interoperability ally-partner (time mean)"),
-    ("final_interop_ally_ally", "interoperability ally-ally (final)"),
-    ("final_compatible_share", "ally-partner pairs at level >= 2 (final)"),
-    ("final_trust_ally_partner", "trust ally in partner (final)"),
-    ("final_trust_partner_ally", "trust partner in ally (final)"),
-    ("final_sharing_links", "information-sharing links (final)"),
-    ("final_partner_capability", "partner capability (final)"),
-    ("exercises_held", "exercises held"),
-    ("exercises_cancelled", "exercises cancelled"),
-    ("modules_delivered", "program modules delivered"),
-    ("bias_incidents", "bias incidents"),
-    ("crises", "crises"),
-    ("crisis_success_rate", "crisis success rate"),
-    ("escalations", "escalations"),
-    ("budget_spent", "budget spent"),
-    ("interop_gain_per_budget", "interoperability gained per budget unit"),
-)
-
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
@@ -168,7 +149,7 @@ def run_command(arguments: argparse.Namespace) -> int:
     out = arguments.out or Path("results") / arguments.scenario.stem
 
     from simulator.model.results import simulate
-    from simulator.runs.outputs import prepare_directory
+    from simulator.runs.store import prepare_directory
 
     prepare_directory(out, "run")  # refuse a foreign directory before the run, not after
     result = simulate(scenario, seed=arguments.seed, trace=arguments.trace)
@@ -218,16 +199,20 @@ def report_command(arguments: argparse.Namespace) -> int:
 
 
 def print_kpis(result: RunResult, name: str, out: Path, files: int) -> None:
+    """A run's summary (`metrics.RUN_KPIS`), labelled as the figures and the report are."""
     from rich.console import Console
     from rich.table import Table
+
+    from simulator.model.metrics import KPIS, RUN_KPIS
 
     table = Table(title=f"{name}, seed {result.seed}: "
                         f"{result.output.times[-1] / 365:g} years in "
                         f"{result.output.wall_seconds:.2f} s")
     table.add_column("KPI")
     table.add_column("value", justify="right")
-    for key, label in KPI_ROWS:
-        table.add_row(label, f"{result.kpis[key]:.4g}")
+    table.add_column("unit", style="dim")
+    for kpi in RUN_KPIS:
+        table.add_row(KPIS[kpi].label, f"{result.kpis[kpi]:.4g}", KPIS[kpi].unit)
     console = Console()
     console.print(table)
     console.print(f"{files} files written to {out}/")
@@ -257,16 +242,16 @@ def seconds(text: str) -> float:
 
 def compare_command(arguments: argparse.Namespace) -> int:
     from simulator.runs.experiment import load_experiment
-    from simulator.runs.runner import run_experiment, stop_on_terminate
+    from simulator.runs.runner import run_experiment
 
     plan = load_experiment(arguments.experiment)
     out = arguments.out or Path("results") / plan.name
     stop_on_terminate()
     try:
-        result = run_experiment(plan, out, workers=arguments.workers,
-                                scheduler=arguments.scheduler, timeout=arguments.timeout,
-                                force=arguments.force,
-                                progress=not arguments.no_progress and sys.stderr.isatty())
+        with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
+            result = run_experiment(plan, out, workers=arguments.workers,
+                                    scheduler=arguments.scheduler, timeout=arguments.timeout,
+                                    force=arguments.force, progress=progress)
     except KeyboardInterrupt:
         print(f"interrupted: finished runs are kept in {out}/; run the same command again "
               "to resume", file=sys.stderr)
@@ -277,6 +262,62 @@ def compare_command(arguments: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def stop_on_terminate() -> None:
+    """Treat SIGTERM like Ctrl-C, so a terminated experiment stops cleanly and can resume."""
+    import signal
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
+class ProgressBar:
+    """A rich progress bar of runs: done, rate, failures and time left; or nothing.
+
+    It starts at the first report, which the runner makes once its pool's workers have
+    started: a process forked beside the bar's thread could inherit a held lock.
+    """
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bar: Progress | None = None
+        self.first_done = 0
+
+    def __enter__(self) -> ProgressBar | None:
+        return self if self.enabled else None
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+    def __call__(self, done: int, total: int, failed: int) -> None:
+        if self.bar is None:
+            self.bar, self.first_done = self._start(), done
+        elapsed = self.bar.tasks[0].elapsed or 0.0
+        rate = (done - self.first_done) / elapsed if elapsed > 0 else 0.0
+        self.bar.update(self.bar.task_ids[0], completed=done, total=total,
+                        rate=f"{rate:.1f} runs/s", failed=f"{failed} failed" if failed else "")
+
+    @staticmethod
+    def _start() -> Progress:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
+                       TextColumn("{task.fields[rate]}"), TextColumn("[red]{task.fields[failed]}"),
+                       TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+        bar.start()
+        bar.add_task("runs", total=None, rate="", failed="")
+        return bar
+
+
 def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     """The primary metric per variant, its paired difference to the baseline, and the best."""
     from rich.console import Console
@@ -284,6 +325,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     from rich.table import Table
 
     from simulator.analysis.stats import summarise
+    from simulator.runs.store import COMPARISON, PLOTS, SERIES, SUMMARY_CSV
 
     experiment = plan.experiment
     metric, sign = experiment.primary_metric, 1 if experiment.goal == "maximize" else -1
@@ -295,7 +337,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     best = (better.difference * sign).idxmax() if len(better) else None
     manifest = result.manifest
     table = Table(title=f"{plan.name}: {metric} ({experiment.goal}), "
-                        f"{manifest['replications']} paired replications per variant")
+                        f"{manifest.replications} paired replications per variant")
     table.add_column("variant", min_width=max(map(len, plan.variant_names)))
     for column in ("mean [95% CI]", "difference to baseline [95% CI]", "p (Holm)", ""):
         table.add_column(column, justify="right", no_wrap=True)
@@ -318,9 +360,8 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     if best is None:
         console.print(f"No variant is significantly better than {experiment.baseline!r} on "
                       f"{metric} at the 5% level (Holm-corrected).")
-    failed = len(manifest["failed_runs"])
-    console.print(f"{manifest['stop_reason']}; {failed} failed runs. Results in "
-                  f"{result.directory}/ (summary.csv, comparison.csv, series/, plots/); "
+    console.print(f"{manifest.stop_reason}; {len(manifest.failed_runs)} failed runs. Results "
+                  f"in {result.directory}/ ({SUMMARY_CSV}, {COMPARISON}, {SERIES}/, {PLOTS}/); "
                   f"`simulator report {result.directory}` writes the HTML report.")
 
 

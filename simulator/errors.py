@@ -54,7 +54,3 @@ class ScenarioError(UserError):
         """Rebuild from the problems, not the message (a worker's error crosses processes
         by pickle, which would otherwise pass the message where problems are expected)."""
         return type(self), (self.problems,)
-
-
-class RunError(SimulatorError):
-    """A simulation failed while running a valid scenario."""

@@ -11,15 +11,11 @@ from typing import Any
 
 import psutil
 import pytest
-import simpy
 import yaml
 
 import simulator
-from simulator.model.engine import start_processes
-from simulator.model.processes import Activities
-from simulator.model.recorder import Recorder, sample_times
+from simulator.model import engine
 from simulator.model.schema import Scenario
-from simulator.model.world import World
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -82,6 +78,13 @@ def start_compare(config: Path, out: Path, workers: int = 2) -> subprocess.Popen
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def run_compare(config: Path, out: Path, workers: int = 2) -> subprocess.CompletedProcess:
+    """`simulator compare` in its own process, to its end."""
+    process = start_compare(config, out, workers)
+    stdout, stderr = process.communicate(timeout=HUNG_AFTER_SECONDS)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
 def kill(process: subprocess.Popen) -> None:
     """SIGKILL, as a crash or the OOM killer would; the pipes are closed rather than read to
     their end, which a surviving worker that inherited them would never reach."""
@@ -131,13 +134,9 @@ class Stepper:
     """Runs one replication's processes and lets a test stop at chosen times and look inside."""
 
     def __init__(self, scenario: Scenario, seed: int = 0, replication: int = 0):
-        self.env = simpy.Environment()
-        self.world = World(scenario)
-        self.trace: list = []
-        self.activities = Activities(self.env, self.world, scenario, self.trace)
-        times = sample_times(scenario.horizon_days, scenario.sample_every_days)
-        self.recorder = Recorder(self.world, self.activities.counts, times)
-        start_processes(self.env, self.activities, scenario, seed, replication, self.recorder)
+        simulation = engine.build(scenario, seed, replication, trace=True)
+        self.env, self.world = simulation.env, simulation.world
+        self.activities, self.trace = simulation.activities, simulation.trace
 
     def run_until(self, time: float) -> None:
         self.env.run(until=time)

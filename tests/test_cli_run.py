@@ -100,7 +100,7 @@ def test_set_overrides_change_the_run(tmp_path, capsys):
     assert manifest["scenario"]["exercises"][0]["start_day"] == 5000
     assert not (out / "plots").exists()
     printed = capsys.readouterr().out
-    assert "exercises held" in printed and "files written" in printed
+    assert "Exercises held" in printed and "files written" in printed
 
 
 def test_rerun_into_the_same_directory_replaces_results(tmp_path):
@@ -118,7 +118,7 @@ def test_python_dash_m_runs_the_cli(tmp_path):
         cwd=ROOT, capture_output=True, text=True, timeout=120,
     )
     assert completed.returncode == 0, completed.stderr
-    assert "interoperability ally-partner (final)" in completed.stdout
+    assert "Interoperability, ally–partner (final)" in completed.stdout
     assert (tmp_path / "m" / "series.parquet").exists()
 
 

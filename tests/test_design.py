@@ -10,7 +10,7 @@ import pytest
 import simulator
 import simulator.runs.executors as executors
 from simulator.errors import ScenarioError, UserError
-from simulator.model.results import KPI_NAMES
+from simulator.model.metrics import KPI_NAMES
 
 from .conftest import SCENARIOS, scenario_data
 

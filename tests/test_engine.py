@@ -10,7 +10,7 @@ import pytest
 from scipy import stats
 
 import simulator
-from simulator.model import dynamics
+from simulator.model import dynamics, engine
 from simulator.model.engine import run_one
 from simulator.model.recorder import SERIES_METRICS
 
@@ -144,6 +144,17 @@ def test_same_seed_same_series_different_seed_different_series(baseline):
     for name in ("series", "nations", "regions", "trust", "interoperability"):
         assert np.array_equal(getattr(first, name), getattr(again, name), equal_nan=True)
     assert not np.array_equal(first.series, other.series, equal_nan=True)
+
+
+def test_a_built_run_stepped_to_the_horizon_ends_as_run_one(baseline):
+    """`build` is the first half of `run_one`: stepping a built run in pieces to the
+    horizon leaves the same trace and end-of-run trust, bit for bit."""
+    simulation = engine.build(baseline, seed=4, trace=True)
+    for time in (100.0, 1000.5, baseline.horizon_days):
+        simulation.env.run(until=time)
+    whole = run_one(baseline, seed=4, trace=True)
+    assert tuple(simulation.trace) == whole.trace
+    assert np.array_equal(simulation.world.snapshot(baseline.horizon_days).trust, whole.trust)
 
 
 def test_replications_use_distinct_streams(baseline):

@@ -10,7 +10,7 @@ from concurrent import futures
 import pytest
 
 import simulator
-from simulator.errors import Location, Problem, RunError, ScenarioError, SimulatorError, UserError
+from simulator.errors import Location, Problem, ScenarioError, SimulatorError, UserError
 
 PROBLEMS = [Problem(Location("world.yaml", 3, 5), "nations.borvia.region",
                     "unknown region 'south' (expected one of: north)"),
@@ -19,7 +19,6 @@ EXAMPLES: dict[type[SimulatorError], SimulatorError] = {
     SimulatorError: SimulatorError("something went wrong"),
     UserError: UserError("results: not empty and not a results directory"),
     ScenarioError: ScenarioError(PROBLEMS),
-    RunError: RunError("the run failed at day 12"),
 }
 
 

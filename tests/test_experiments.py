@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +23,7 @@ from .conftest import (
     SMALL,
     data_files,
     kill,
+    run_compare,
     start_compare,
     wait_for_runs,
     write,
@@ -148,7 +147,7 @@ def test_a_scheduler_without_workers_is_said_then_given_up(tmp_path, monkeypatch
 
 
 def test_every_row_carries_what_produced_it(small_clean):
-    result = simulator.runs.runner.ExperimentResult(small_clean)
+    result = simulator.runs.store.ExperimentResult(small_clean)
     summary = result.summary
     assert list(summary.columns[:5]) == ["run_id", "variant", "replication", "seed", "status"]
     assert (summary.seed == 5).all() and (summary.status == "ok").all()
@@ -158,15 +157,15 @@ def test_every_row_carries_what_produced_it(small_clean):
     assert set(series.variant) == {"baseline", "more_exercises"}
     assert set(series.replication) == {0, 1, 2, 3} and (series.seed == 5).all()
     manifest = result.manifest
-    assert manifest["kind"] == "experiment" and manifest["status"] == "finished"
-    assert manifest["variants"]["more_exercises"]["overrides"][
+    assert manifest.kind == "experiment" and manifest.status == "finished"
+    assert manifest.variants["more_exercises"].overrides[
         "exercises.sea_breeze.every_days"] == 60
 
 
 def test_the_api_matches_single_runs(small_clean):
     """Replication k of a variant is exactly `simulate(scenario, seed, replication=k)`."""
     plan = load_experiment(small_clean.parent / "small.yaml")
-    result = simulator.runs.runner.ExperimentResult(small_clean)
+    result = simulator.runs.store.ExperimentResult(small_clean)
     expected = simulator.simulate(plan.scenarios["more_exercises"], seed=5, replication=2)
     row = result.summary.query("variant == 'more_exercises' and replication == 2").iloc[0]
     for kpi in ("mean_interop_ally_partner", "exercises_held", "final_trust_ally_partner"):
@@ -177,7 +176,7 @@ def test_the_api_matches_single_runs(small_clean):
 
 
 def test_comparison_is_paired_and_holm_corrected(small_clean):
-    result = simulator.runs.runner.ExperimentResult(small_clean)
+    result = simulator.runs.store.ExperimentResult(small_clean)
     comparison = result.comparison.set_index(["variant", "kpi"])
     summary = result.summary.set_index(["variant", "replication"])
     row = comparison.loc[("more_exercises", "exercises_held")]
@@ -258,8 +257,8 @@ def test_a_failed_run_is_flagged_not_dropped(tmp_path, monkeypatch):
     summary = result.summary
     failed = summary[summary.status == "failed"]
     assert list(failed.run_id) == ["baseline/2"]
-    assert failed[list(simulator.model.results.KPI_NAMES)].isna().all().all()
-    assert result.manifest["failed_runs"] == ["baseline/2"]
+    assert failed[list(simulator.model.metrics.KPI_NAMES)].isna().all().all()
+    assert result.manifest.failed_runs == ["baseline/2"]
     assert (result.comparison.n == 3).all()
     journal = [json.loads(line) for line in (tmp_path / "out" / "runs.jsonl").open()]
     assert any("RuntimeError: boom" in (entry.get("error") or "") for entry in journal)
@@ -268,12 +267,12 @@ def test_a_failed_run_is_flagged_not_dropped(tmp_path, monkeypatch):
 def test_precision_adds_batches_until_the_interval_is_narrow(tmp_path):
     loose = SMALL + "precision: 0.5\nbatch: 2\nmax_replications: 8\n"
     result = run_experiment(write(tmp_path / "loose.yaml", loose), tmp_path / "loose", workers=1)
-    assert result.manifest["replications"] == 4
-    assert result.manifest["stop_reason"].startswith("precision reached")
+    assert result.manifest.replications == 4
+    assert result.manifest.stop_reason.startswith("precision reached")
     tight = SMALL + "precision: 0.00001\nbatch: 2\nmax_replications: 8\n"
     result = run_experiment(write(tmp_path / "tight.yaml", tight), tmp_path / "tight", workers=1)
-    assert result.manifest["replications"] == 8
-    assert result.manifest["stop_reason"] == "replication cap reached (8)"
+    assert result.manifest.replications == 8
+    assert result.manifest.stop_reason == "replication cap reached (8)"
     assert len(result.summary) == 16
 
 
@@ -289,10 +288,7 @@ def test_killed_midway_then_resumed_gives_identical_files(small_clean, tmp_path)
     assert wait_for_runs(out, 3, process)
     kill(process)
     assert (out / "runs.jsonl").read_text().count("\n") < 8
-    resumed = subprocess.run([sys.executable, "-m", "simulator", "compare", str(config),
-                              "--out", str(out), "--workers", "2", "--no-progress",
-                              "--no-plots"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    resumed = run_compare(config, out, workers=2)
     assert resumed.returncode == 0, resumed.stderr
     assert data_files(out) == data_files(small_clean)
 

@@ -22,7 +22,7 @@ from simulator.model.results import RunResult
 from simulator.presentation import figures
 from simulator.presentation.plot_data import load_results
 from simulator.presentation.report import render, write_report
-from simulator.runs.runner import ExperimentResult
+from simulator.runs.store import ExperimentResult
 
 from .conftest import SCENARIOS, world_of
 
@@ -55,8 +55,8 @@ def test_fan_chart_draws_median_and_bands_per_variant(experiment):
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend[:2] == ["baseline", "more_exercises"]
     assert "50% of replications" in legend and "90% of replications" in legend
-    assert ax.get_xlabel() == "time (years)" and ax.get_ylabel() == "index (0-1)"
-    assert ax.get_title() == "Interoperability, ally-partner (4 replications per variant)"
+    assert ax.get_xlabel() == "time (years)" and ax.get_ylabel() == "index (0–1)"
+    assert ax.get_title() == "Interoperability, ally–partner (4 replications per variant)"
     # the median line is the median over replications, computed independently
     series = pd.concat(pd.read_parquet(path) for path in
                        sorted((experiment.directory / "series" / "variant=baseline")
@@ -247,7 +247,7 @@ def test_report_embeds_every_figure_and_the_comparison(small_clean, tmp_path):
     assert f"{difference:+.4g}" in text
     assert "more_exercises" in text and "exercises.sea_breeze.every_days" in text
     assert "common random numbers" in text and "Holm" in text
-    assert str(results.manifest["seed"]) in text and results.manifest["identity"] in text
+    assert str(results.manifest.seed) in text and results.manifest.identity in text
 
 
 def test_report_and_plot_commands(single_run, tmp_path, capsys):

@@ -7,10 +7,12 @@ import math
 
 import numpy as np
 import pytest
+import simpy
 from scipy import stats
 
 import simulator
 from simulator.model import dynamics
+from simulator.model.processes import Budget
 
 from .conftest import Stepper, build
 
@@ -316,3 +318,33 @@ def test_a_budget_cut_takes_its_share_at_once_and_from_refills(minimal):
     assert cuts > 10
     # every cut halves what is left, and the next year's grant is cut by all active cuts
     assert stepper.activities.budgets["aldoria"].level == pytest.approx(100 * 0.5 ** cuts)
+
+
+def test_a_budget_serves_requests_first_come_first_served_and_renewals_at_once():
+    """Budget 100: A takes 60 at day 1; B's 70 waits, and C's 10 waits behind it. A cut of
+    half at day 5 serves nobody; the renewal to 80 at day 10 expires the 20 left and
+    serves B, then C, at that very moment."""
+    env = simpy.Environment()
+    budget = Budget(env)
+    served, expired = [], []
+
+    def request(name: str, amount: float, day: float):
+        yield env.timeout(day)
+        yield budget.get(amount)
+        served.append((env.now, name))
+
+    def budget_office():
+        expired.append(budget.renew(100.0))
+        yield env.timeout(5)
+        assert budget.rescind(0.5) == 20.0
+        yield env.timeout(5)
+        expired.append(budget.renew(80.0))
+
+    for name, amount, day in (("A", 60.0, 1), ("B", 70.0, 2), ("C", 10.0, 3)):
+        env.process(request(name, amount, day))
+    env.process(budget_office())
+    env.run(until=5.5)
+    assert served == [(1, "A")] and budget.level == 20.0
+    env.run()
+    assert served == [(1, "A"), (10, "B"), (10, "C")]
+    assert expired == [0.0, 20.0] and budget.level == 0.0

@@ -29,6 +29,7 @@ from .conftest import (
     data_files,
     journal_lines,
     kill,
+    run_compare,
     start_compare,
     wait_for_runs,
     world_of,
@@ -98,12 +99,12 @@ def test_bad_command_line_arguments_exit_2(arguments, message, capsys, tmp_path)
                                          (errno.EROFS, "Read-only file system")])
 def test_a_full_disk_or_read_only_directory_is_a_clear_error(code, words, monkeypatch, capsys,
                                                              tmp_path):
-    import simulator.runs.outputs as outputs
+    import simulator.runs.store as store
 
     def refuse(path, write):
         raise OSError(code, words, str(path))
 
-    monkeypatch.setattr(outputs, "atomic_write", refuse)
+    monkeypatch.setattr(store, "atomic_write", refuse)
     out = tmp_path / "out"
     status = main(["run", str(SCENARIOS / "minimal.yaml"), "--out", str(out), "--no-plots"])
     error = capsys.readouterr().err
@@ -113,7 +114,7 @@ def test_a_full_disk_or_read_only_directory_is_a_clear_error(code, words, monkey
 
 
 def test_an_interrupted_write_leaves_no_partial_file(tmp_path):
-    from simulator.runs.outputs import atomic_write
+    from simulator.runs.store import atomic_write
 
     target = tmp_path / "table.csv"
     target.write_text("old and whole\n")
@@ -251,9 +252,8 @@ def test_twenty_random_kills_never_corrupt_a_run(small_clean, tmp_path):
         kills += 1
         recorded.append(journal_lines(out))
     assert sum(count > 0 for count in recorded) >= 5, recorded  # kills in the middle of runs
-    finished = start_compare(config, out)
-    _, stderr = finished.communicate(timeout=HUNG_AFTER_SECONDS)
-    assert finished.returncode == 0, stderr
+    finished = run_compare(config, out)
+    assert finished.returncode == 0, finished.stderr
     assert data_files(out) == data_files(small_clean)
 
 

@@ -12,11 +12,11 @@ import pytest
 
 import simulator
 from simulator import plots
-from simulator.model.recorder import SERIES_METRICS, WHOLE_METRICS
-from simulator.model.results import KPI_NAMES, WHOLE_KPIS
+from simulator.model.metrics import KPI_NAMES, SERIES_METRICS, WHOLE_KPIS, WHOLE_METRICS
 from simulator.presentation.plot_data import load_results
 from simulator.presentation.report import render
-from simulator.runs.runner import ExperimentResult, run_experiment
+from simulator.runs.runner import run_experiment
+from simulator.runs.store import ExperimentResult
 
 from .conftest import SCENARIOS, SMALL, write
 

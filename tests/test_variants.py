@@ -10,8 +10,8 @@ import pytest
 import simulator
 from simulator.errors import ScenarioError
 from simulator.runs.experiment import load_experiment, plan
-from simulator.runs.outputs import scenario_hash
 from simulator.runs.runner import run_experiment
+from simulator.runs.store import scenario_hash
 
 from .conftest import ROOT, SCENARIOS, write
 
@@ -235,11 +235,11 @@ def test_the_manifest_records_resolved_values_and_descriptions(tmp_path):
     scale: {nations.*.annual_budget: 1.5}
 """)
     result = run_experiment(config, tmp_path / "out", workers=1)
-    recorded = result.manifest["variants"]["shorter_and_richer"]
-    assert recorded["description"] == "a richer ally over two years"
-    assert recorded["overrides"] == {"horizon_years": 2, "nations.aldoria.annual_budget": 150,
+    recorded = result.manifest.variants["shorter_and_richer"]
+    assert recorded.description == "a richer ally over two years"
+    assert recorded.overrides == {"horizon_years": 2, "nations.aldoria.annual_budget": 150,
                                      "nations.borvia.annual_budget": 0.0}
-    assert recorded["scenario"]["nations"][0]["annual_budget"] == 150
+    assert recorded.scenario["nations"][0]["annual_budget"] == 150
     written = json.loads((tmp_path / "out" / "manifest.json").read_text())
     assert written["experiment"]["variants"]["shorter_and_richer"]["scale"] == {
         "nations.*.annual_budget": 1.5}

@@ -14,7 +14,7 @@ import numpy as np
 import simpy
 from numpy.typing import NDArray
 
-from simulator.model.processes import Activities, TraceEvent
+from simulator.model.processes import Activities, Process, TraceEvent
 from simulator.model.recorder import Recorder, sample_times
 from simulator.model.schema import Scenario
 from simulator.model.streams import stream
@@ -30,11 +30,11 @@ class RunOutput:
     replication: int
     times: NDArray[np.float64]
     series: NDArray[np.float64]
-    """Sample x metric, in the order of `recorder.SERIES_METRICS`."""
+    """Sample x metric, in the order of `metrics.SERIES_METRICS`."""
     nations: NDArray[np.float64]
-    """Sample x nation x metric, in the order of `recorder.NATION_METRICS`."""
+    """Sample x nation x metric, in the order of `metrics.NATION_METRICS`."""
     regions: NDArray[np.float64]
-    """Sample x region x metric, in the order of `recorder.REGION_METRICS`."""
+    """Sample x region x metric, in the order of `metrics.REGION_METRICS`."""
     trust: NDArray[np.float64]
     """End-of-run trust of row nation in column nation."""
     interoperability: NDArray[np.float64]
@@ -47,27 +47,47 @@ class RunOutput:
     wall_seconds: float
 
 
-def run_one(scenario: Scenario, seed: int = 0, replication: int = 0,
-            trace: bool = False) -> RunOutput:
-    """Simulate `scenario` once with the random streams of (`seed`, `replication`)."""
-    started = wallclock.perf_counter()
+@dataclass(frozen=True)
+class Simulation:
+    """One run built, its processes started and its clock at 0: what `run_one` runs to the
+    horizon, and what tests step through and look inside."""
+
+    env: simpy.Environment
+    world: World
+    activities: Activities
+    recorder: Recorder
+    trace: list[TraceEvent] | None
+
+
+def build(scenario: Scenario, seed: int = 0, replication: int = 0,
+          trace: bool = False) -> Simulation:
+    """The world of `scenario` with every process started on the random streams of
+    (`seed`, `replication`); with `trace`, the processes log what happens."""
     env = simpy.Environment()
     world = World(scenario)
     events: list[TraceEvent] | None = [] if trace else None
     activities = Activities(env, world, scenario, events)
     times = sample_times(scenario.horizon_days, scenario.sample_every_days)
     recorder = Recorder(world, activities.counts, times)
-
     start_processes(env, activities, scenario, seed, replication, recorder)
-    env.run(until=scenario.horizon_days)
+    return Simulation(env, world, activities, recorder, events)
+
+
+def run_one(scenario: Scenario, seed: int = 0, replication: int = 0,
+            trace: bool = False) -> RunOutput:
+    """Simulate `scenario` once with the random streams of (`seed`, `replication`)."""
+    started = wallclock.perf_counter()
+    simulation = build(scenario, seed, replication, trace)
+    simulation.env.run(until=scenario.horizon_days)
+    recorder, world = simulation.recorder, simulation.world
     recorder.sample(scenario.horizon_days)
-    assert recorder.samples == len(times)
+    assert recorder.samples == len(recorder.times)
     final = world.snapshot(scenario.horizon_days)
     return RunOutput(
         scenario=scenario.name,
         seed=seed,
         replication=replication,
-        times=times,
+        times=recorder.times,
         series=recorder.series,
         nations=recorder.nations,
         regions=recorder.regions,
@@ -77,7 +97,7 @@ def run_one(scenario: Scenario, seed: int = 0, replication: int = 0,
         roles=tuple(nation.role for nation in scenario.nations),
         region_ids=tuple(world.region_ids),
         domains=tuple(world.domains),
-        trace=tuple(events) if events is not None else None,
+        trace=tuple(simulation.trace) if simulation.trace is not None else None,
         wall_seconds=wallclock.perf_counter() - started,
     )
 
@@ -110,7 +130,7 @@ def start_processes(env: simpy.Environment, activities: Activities, scenario: Sc
     env.process(record(env, recorder))
 
 
-def record(env: simpy.Environment, recorder: Recorder):
+def record(env: simpy.Environment, recorder: Recorder) -> Process:
     """Every `sample_every_days`, bring all state to now and record the metrics;
     the engine takes the last sample, at the horizon, itself."""
     for time in recorder.times[:-1]:

@@ -40,7 +40,7 @@ def experiment_schema() -> dict[str, Any]:
     `baseline` to its default has a variant of that name. The variants' overrides are
     checked against the scenario by the loader only.
     """
-    from simulator.model.results import KPI_NAMES
+    from simulator.model.metrics import KPI_NAMES
     from simulator.runs.experiment import Experiment
 
     document = _document(Experiment, EXPERIMENT_ID)

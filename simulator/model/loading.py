@@ -1,11 +1,13 @@
 """From a file (and overrides) to a validated `Scenario`, or one message with every problem.
 
-Overrides set values, then scale numbers, in the order given, before validation,
-in the plain data read from the file; a path addresses list items by their `id`
+Every scenario is made one way: its document (a file read by `read_file`, or plain
+data) is copied, overridden and validated by `resolve`, whether it comes from
+`load_scenario`, `scenario_from_dict`, a variant of an experiment or a row of a design.
+Overrides set values, then scale numbers, in the order given, before validation, in
+the plain data read from the file; a path addresses list items by their `id`
 (`exercises.maritime_shield.every_days`), or all of them with `*`
-(`nations.*.annual_budget`). Validation errors are turned into
-`Problem`s that name the file, line and column, the dotted path and what was
-expected.
+(`nations.*.annual_budget`). Validation errors are turned into `Problem`s that name
+the file, line and column, the dotted path and what was expected.
 """
 
 from __future__ import annotations
@@ -40,11 +42,39 @@ def load_scenario(path: str | Path, overrides: Iterable[Override] = ()) -> Scena
 
     Raises:
         ScenarioError: with every problem found, each located in the file or the override.
+        UserError: if the file is an experiment's.
     """
-    document = read_document(path)
-    expect_kind(document, "scenario")
-    apply_overrides(document, overrides)
-    return validate(document, Scenario)
+    return resolve(read_file(path, "scenario"), overrides)[0]
+
+
+def resolve(base: Document, overrides: Iterable[Override] = (),
+            where: Mapping[str, Location] | None = None, *,
+            scale: Iterable[Override] = ()) -> tuple[Scenario, list[Override]]:
+    """Override a copy of `base` (see `apply_overrides`) and validate it: the scenario, and
+    the overrides as applied (each value changed, by path, and its final value). `base`
+    is never changed, so one document serves many variants.
+
+    Raises:
+        ScenarioError: every override that does not apply and every problem of the
+            result, in one message, located by `where` (each override's origin) and by
+            the document.
+    """
+    document = Document(data=copy_data(base.data), source=base.source,
+                        locations=dict(base.locations), problems=list(base.problems),
+                        left_out=list(base.left_out))
+    problems: list[Problem] = []
+    applied: list[Override] = []
+    try:  # every override that resolves is applied, so validation sees them all
+        applied = apply_overrides(document, overrides, where, scale=scale)
+    except ScenarioError as error:
+        problems.extend(error.problems)
+    try:
+        scenario = validate(document, Scenario)
+    except ScenarioError as error:
+        problems.extend(error.problems)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario, applied
 
 
 FileKind = Literal["scenario", "experiment"]
@@ -62,16 +92,20 @@ def file_kind(document: Document) -> FileKind | None:
     return "scenario" if "nations" in document.data else None
 
 
-def expect_kind(document: Document, expected: FileKind) -> None:
-    """Refuse a file of the other kind in one line, not with a dozen unknown keys.
+def read_file(path: str | Path, expected: FileKind) -> Document:
+    """Read a scenario or an experiment file, refusing one of the other kind in one line
+    rather than with a dozen unknown keys.
 
     Raises:
-        UserError: naming the command that takes the file.
+        ScenarioError: if the file cannot be read as YAML.
+        UserError: if it is a file of the other kind, naming the command that takes it.
     """
+    document = read_document(path)
     kind = file_kind(document)
     if kind is not None and kind != expected:
         (this, runner), (wanted, _) = KINDS[kind], KINDS[expected]
         raise UserError(f"{document.source}: this is {this} file, not {wanted}: use {runner}")
+    return document
 
 
 def scenario_from_dict(data: Mapping[str, Any], overrides: Iterable[Override] = ()) -> Scenario:
@@ -82,9 +116,7 @@ def scenario_from_dict(data: Mapping[str, Any], overrides: Iterable[Override] = 
     the YAML (2 cores, Python 3.11). Read the file once, with `yaml.safe_load` or as
     `load_scenario(path).model_dump()`, then give each variant's overrides here.
     """
-    document = Document(data=copy_data(data), source="<scenario>")
-    apply_overrides(document, overrides)
-    return validate(document, Scenario)
+    return resolve(Document(data=data, source="<scenario>"), overrides)[0]
 
 
 def parse_override(text: str) -> Override:

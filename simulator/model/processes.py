@@ -19,6 +19,7 @@ import numpy as np
 import simpy
 
 from simulator.model import dynamics
+from simulator.model.metrics import Counts
 from simulator.model.schema import (
     DAYS_PER_YEAR,
     Exercise,
@@ -28,69 +29,72 @@ from simulator.model.schema import (
     Threat,
     Workshop,
 )
-from simulator.model.world import World, ordered_pairs
+from simulator.model.world import ModuleEffects, World
 
 Process = Generator[simpy.Event, Any, Any]
 
 
-class Pool(simpy.Container):
-    """A container of money or trainers, served first come, first served.
+class Budget(simpy.resources.base.BaseResource):
+    """An ally's money, drawn first come, first served as from a SimPy `Container`, but
+    renewed, not topped up, at each budget year (what is left is not carried over),
+    and cut at once by a share of what is left.
 
-    Budgets are renewed, not topped up, at each budget year (what is left is not
-    carried over) and can lose a share at once when cut.
+    A renewal serves the requests waiting for money at the moment it happens, in
+    their order. SimPy serves waiting requests at once only when a request arrives
+    (a put serves them later, once processed, after other events of the moment), so
+    a renewal is itself a request, one that goes ahead of the queue. It is built on
+    SimPy's hooks for new resources (the queue type, `_do_get`), not on the
+    internals of a `Container`.
     """
+
+    class Requests(list):
+        """Requests in their order of arrival, but a renewal goes first."""
+
+        def append(self, request: simpy.resources.base.Get) -> None:
+            if isinstance(request, Renewal):
+                self.insert(0, request)
+            else:
+                super().append(request)
+
+    GetQueue = Requests
+
+    def __init__(self, env: simpy.Environment):
+        super().__init__(env, capacity=math.inf)
+        self.level = 0.0
+
+    def get(self, amount: float) -> simpy.resources.container.ContainerGet:
+        return simpy.resources.container.ContainerGet(self, amount)
 
     def renew(self, amount: float) -> float:
         """Replace the level by `amount`; returns what expired."""
-        expired = self._level
-        self._level = amount
-        self._trigger_get(None)
-        return expired
+        return Renewal(self, amount).value
 
     def rescind(self, share: float) -> float:
         """Take away `share` of what is left; returns the amount taken."""
-        taken = self._level * share
-        self._level -= taken
+        taken = self.level * share
+        self.level -= taken
         return taken
 
-
-@dataclass
-class Counts:
-    """Cumulative counts and budget flows; the recorder samples them as they grow."""
-
-    exercises_held: int = 0
-    exercises_cancelled: int = 0
-    modules_delivered: int = 0
-    modules_cancelled: int = 0
-    interruptions: int = 0
-    suspensions: int = 0
-    bias_incidents: int = 0
-    workshops_held: int = 0
-    releases: int = 0
-    crises: int = 0
-    crisis_successes: int = 0
-    escalations: int = 0
-    budget_cuts: int = 0
-    instability_shocks: int = 0
-    budget_granted: float = 0.0
-    budget_spent: float = 0.0
-    budget_expired: float = 0.0
+    def _do_get(self, request: simpy.resources.base.Get) -> bool | None:
+        """Serve `request` if the money is there; a falsy answer keeps those behind it
+        waiting (first come, first served)."""
+        if isinstance(request, Renewal):
+            expired, self.level = self.level, request.amount
+            request.succeed(expired)
+            return True
+        if self.level >= request.amount:
+            self.level -= request.amount
+            request.succeed()
+            return True
+        return None
 
 
-@dataclass(frozen=True)
-class ModuleEffects:
-    """What every module of a program does, worked out once: the state cells it trains
-    (the partner's standards, proficiency and capability, familiarity both ways) with
-    their gains, and the cells it adds to (trust evidence about the provider,
-    engagement pressure) with their amounts, all as positions in the world's state."""
+class Renewal(simpy.resources.base.Get):
+    """A budget's level replaced by `amount`; its value is what expired."""
 
-    partner: int
-    provider: int
-    trained: np.ndarray
-    gains: np.ndarray
-    added: np.ndarray
-    amounts: np.ndarray
-    mean_fit: float
+    def __init__(self, budget: Budget, amount: float):
+        self.amount = amount
+        super().__init__(budget)
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,9 @@ class Activities:
             for facility in scenario.facilities
         }
         allies = [n for n in scenario.nations if n.role == "ally"]
-        self.budgets = {nation.id: Pool(env, capacity=math.inf, init=0.0) for nation in allies}
+        self.budgets = {nation.id: Budget(env) for nation in allies}
         self.trainers = {
-            nation.id: Pool(env, capacity=max(nation.trainers, 1), init=nation.trainers)
+            nation.id: simpy.Container(env, capacity=max(nation.trainers, 1), init=nation.trainers)
             for nation in allies
         }
         self.cuts: dict[str, list[tuple[float, float]]] = {nation.id: [] for nation in allies}
@@ -143,9 +147,10 @@ class Activities:
         while True:
             yield env.timeout(max(0.0, next_start - env.now))
             yield from self._wait_out_cooldown(region, exercise.id)
-            draws = rng.random(len(invited) + 2)
-            next_start = env.now + exercise.every_days + draws[-1] * exercise.jitter_days
-            participants = invited[draws[: len(invited)] < chance]
+            draws = rng.random(len(invited) + 2)  # all of them, even if it is cancelled
+            joins, outcome, jitter = draws[:-2], draws[-2], draws[-1]
+            next_start = env.now + exercise.every_days + jitter * exercise.jitter_days
+            participants = invited[joins < chance]
             if len(participants) < 2:
                 self._cancel_exercise(exercise, "fewer than two participants")
                 continue
@@ -157,15 +162,17 @@ class Activities:
                 self._log("exercise_start", f"exercises.{exercise.id}",
                           participants=[world.nation_ids[i] for i in participants])
                 yield env.timeout(exercise.duration_days)
-            self._conclude_exercise(exercise, participants, domains, region, draws[-2])
+            self._conclude_exercise(exercise, participants, domains, region, outcome)
 
     def _conclude_exercise(self, exercise: Exercise, participants: np.ndarray,
-                           domains: np.ndarray, region: int, draw: float) -> None:
+                           domains: np.ndarray, region: int, outcome: float) -> None:
+        """Success with a chance that grows with the participants' interoperability; they
+        learn either way, and the outcome is trust evidence among them."""
         world, now, rates = self.world, self.env.now, self.parameters.exercise
         joint = world.joint(now, participants, domains)
         mean_interoperability = joint.mean_interoperability()
-        success = draw < dynamics.exercise_success_probability(mean_interoperability,
-                                                               rates.min_success)
+        success = outcome < dynamics.exercise_success_probability(mean_interoperability,
+                                                                  rates.min_success)
         joint.train("proficiency", rates.proficiency, exercise.intensity)
         is_partner = ~world.is_ally[participants]
         if is_partner.any() and not is_partner.all():
@@ -218,31 +225,38 @@ class Activities:
         it waits while the partner's stability is below `suspend_below`. Each
         module needs trainers and money, and leaves learning, trust in the
         provider, and engagement pressure that past tolerance is seen as bias."""
-        world, env, rules = self.world, self.env, self.parameters.program
-        partner = world.nation(program.partner)
+        partner = self.world.nation(program.partner)
         entity = f"programs.{program.id}"
-        effects = self._module_effects(program)
-        yield env.timeout(program.start_day)
+        effects = self.world.module_effects(program)
+        yield self.env.timeout(program.start_day)
         for module in range(program.modules):
-            due = env.now + program.module_every_days
-            draws = rng.random(2)
-            unstable = 1.0 - float(world.stability(env.now, partner))
-            if draws[0] < rules.interruption * unstable:
-                pause = -rules.pause_days * math.log1p(-draws[1])
-                self.counts.interruptions += 1
-                self._log("interruption", entity, days=pause)
-                yield env.timeout(pause)
+            due = self.env.now + program.module_every_days
+            yield from self._interruption(partner, entity, rng)
             if not (yield from self._wait_for_stability(partner, entity)):
                 return
             if not (yield from self._pay(program.provider, program.cost)):
                 self.counts.modules_cancelled += 1
                 self._log("module_cancelled", entity, module=module, reason="no budget")
                 continue
-            yield from self._hold_trainers(program, entity, module)
-            self._deliver_module(program, effects)
-            yield env.timeout(max(0.0, due - env.now))
+            yield from self._teach_module(program, entity, module)
+            self._deliver_module(entity, effects)
+            yield self.env.timeout(max(0.0, due - self.env.now))
 
-    def _hold_trainers(self, program: Program, entity: str, module: int) -> Process:
+    def _interruption(self, partner: int, entity: str, rng: np.random.Generator) -> Process:
+        """With chance `interruption` x the partner's instability, a pause of exponential
+        length (mean `pause_days`); both numbers are drawn either way."""
+        rules = self.parameters.program
+        interrupts, pause_length = rng.random(2)
+        unstable = 1.0 - float(self.world.stability(self.env.now, partner))
+        if interrupts < rules.interruption * unstable:
+            pause = -rules.pause_days * math.log1p(-pause_length)
+            self.counts.interruptions += 1
+            self._log("interruption", entity, days=pause)
+            yield self.env.timeout(pause)
+
+    def _teach_module(self, program: Program, entity: str, module: int) -> Process:
+        """The module's `module_days`, holding its trainers from the provider's pool (once
+        they are free) until it ends."""
         pool = self.trainers[program.provider]
         if program.trainers:
             yield pool.get(program.trainers)
@@ -251,55 +265,13 @@ class Activities:
         if program.trainers:
             yield pool.put(program.trainers)
 
-    def _module_effects(self, program: Program) -> ModuleEffects:
-        """What every module of `program` does: the same cells and gains each time."""
-        world, rates, weights = self.world, self.parameters.program, self.parameters.weights
-        partner, provider = world.nation(program.partner), world.nation(program.provider)
-        domains = world.domains_of(program.domains)
-        fit = dynamics.program_fit(program.tailored, world.needs[partner, domains],
-                                   rates.untailored_fit)
-        absorb, mean_fit = world.absorb[partner], dynamics.mean(fit)
-        pair = ordered_pairs([partner, provider])
-        familiarity_gain = min(1.0, rates.familiarity * program.intensity)
-        trained = [
-            (world.standards.index[partner, domains],
-             dynamics.learning_gain(rates.standards, program.intensity, absorb, fit)),
-            (world.proficiency.index[partner, domains],
-             dynamics.learning_gain(rates.proficiency, program.intensity, absorb, fit)),
-            (world.state["capability"].index[[partner]],
-             [dynamics.learning_gain(rates.capability, program.intensity, absorb, mean_fit)]),
-            (world.familiarity.index[pair], [familiarity_gain] * 2),
-        ]
-        added = [
-            (world.positive.index[[partner], [provider]],
-             [weights.success * program.intensity * mean_fit]),
-            (world.pressure.index[[partner]],
-             [program.intensity * (0.5 if program.tailored else 1.0)]),
-        ]
-        return ModuleEffects(
-            partner=partner, provider=provider,
-            trained=np.concatenate([cells for cells, _ in trained]),
-            gains=np.concatenate([gains for _, gains in trained]),
-            added=np.concatenate([cells for cells, _ in added]),
-            amounts=np.concatenate([amounts for _, amounts in added]),
-            mean_fit=mean_fit,
-        )
-
-    def _deliver_module(self, program: Program, effects: ModuleEffects) -> None:
-        world, now = self.world, self.env.now
-        rates, weights = self.parameters.program, self.parameters.weights
-        partner, provider = effects.partner, effects.provider
-        world.state.learn(now, effects.trained, effects.gains)
-        world.state.add(now, effects.added, effects.amounts)
+    def _deliver_module(self, entity: str, effects: ModuleEffects) -> None:
+        bias = effects.deliver(self.env.now)
         self.counts.modules_delivered += 1
-        self._log("module_end", f"programs.{program.id}", fit=effects.mean_fit)
-        bias = dynamics.bias_evidence(float(world.pressure.at(now, partner)),
-                                      rates.influence_tolerance,
-                                      float(world.openness(now, partner)), weights.bias)
+        self._log("module_end", entity, fit=effects.mean_fit)
         if bias > 0:
-            world.negative.add(now, (partner, provider), bias)
             self.counts.bias_incidents += 1
-            self._log("bias_incident", f"programs.{program.id}", evidence=bias)
+            self._log("bias_incident", entity, evidence=bias)
 
     def _wait_for_stability(self, partner: int, entity: str) -> Process:
         """Wait until the partner's stability is back at `suspend_below`; False if never."""
@@ -376,21 +348,31 @@ class Activities:
             return
         mean_gap = DAYS_PER_YEAR / threat.per_year
         while True:
-            draws = rng.random(4)
-            yield env.timeout(-mean_gap * math.log1p(-draws[0]))
-            kind = threat.kinds[int(draws[1] * len(threat.kinds))]
-            host = int(members[int(draws[2] * len(members))])
-            self._respond(threat, region, kind, host, draws[3])
+            gap, which_kind, which_host, outcome = rng.random(4)
+            yield env.timeout(-mean_gap * math.log1p(-gap))
+            kind = threat.kinds[int(which_kind * len(threat.kinds))]
+            host = int(members[int(which_host * len(members))])
+            responders = self._coalition(host)
+            self._resolve_crisis(threat, region, kind, responders, outcome)
 
-    def _respond(self, threat: Threat, region: int, kind: str, host: int, draw: float) -> None:
-        world, now = self.world, self.env.now
-        rules, weights = self.parameters.sharing, self.parameters.weights
+    def _coalition(self, host: int) -> np.ndarray:
+        """The host, then at most `max_coalition` other allies whose trust in it is at least
+        `respond_threshold`, the most trusting first."""
+        world, rules = self.world, self.parameters.sharing
         others = world.allies[world.allies != host]
-        trust_in_host = world.trust(now, (others, np.full(len(others), host)))
+        trust_in_host = world.trust(self.env.now, (others, np.full(len(others), host)))
         willing = trust_in_host >= rules.respond_threshold
         most_trusting = np.argsort(-trust_in_host[willing], kind="stable")
-        coalition = others[willing][most_trusting][: rules.max_coalition]
-        responders = np.concatenate(([host], coalition))
+        return np.concatenate(([host], others[willing][most_trusting][: rules.max_coalition]))
+
+    def _resolve_crisis(self, threat: Threat, region: int, kind: str, responders: np.ndarray,
+                        outcome: float) -> None:
+        """The responders' capability, interoperability and early warning make the chance of
+        success; the outcome is trust evidence among them, and a failure shakes the host
+        (the first responder)."""
+        world, now = self.world, self.env.now
+        rules, weights = self.parameters.sharing, self.parameters.weights
+        host = int(responders[0])
         domain = world.domains_of([self.parameters.crisis_domains[kind]])
         warning = world.early_warning(now, region)
         joint = world.joint(now, responders, domain)
@@ -398,7 +380,7 @@ class Activities:
             world.capability[responders], joint.mean_interoperability(), warning,
             rules.early_warning_bonus,
         )
-        success = draw < effectiveness
+        success = outcome < effectiveness
         joint.add_evidence(success, weights.success if success else weights.failure)
         joint.commit()
         if not success:
@@ -447,9 +429,9 @@ class Activities:
         rules, world = self.scenario.disruptions.instability, self.world
         mean_gap = DAYS_PER_YEAR / rules.per_year
         while True:
-            draws = rng.random(2)
-            yield self.env.timeout(-mean_gap * math.log1p(-draws[0]))
-            if draws[1] < 1.0 - float(world.stability(self.env.now, partner)):
+            gap, thinning = rng.random(2)
+            yield self.env.timeout(-mean_gap * math.log1p(-gap))
+            if thinning < 1.0 - float(world.stability(self.env.now, partner)):
                 world.stability_lost.add(self.env.now, partner, rules.shock)
                 self.counts.instability_shocks += 1
                 self._log("instability_shock", f"nations.{world.nation_ids[partner]}")

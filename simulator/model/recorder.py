@@ -6,40 +6,21 @@ are NaN: the metric is undefined there, not zero.
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulator.model import dynamics
-from simulator.model.processes import Counts
-from simulator.model.world import Snapshot, World
-
-STATE_METRICS = (
-    "interop_ally_partner",
-    "interop_ally_ally",
-    "compatible_share",
-    "trust_ally_partner",
-    "trust_partner_ally",
-    "sharing_links",
-    "early_warning",
-    "partner_standards",
-    "partner_proficiency",
-    "partner_capability",
-    "partner_stability",
-    "max_tension",
+from simulator.model.metrics import (
+    COUNT_METRICS,
+    NATION_METRICS,
+    REGION_METRICS,
+    SERIES_METRICS,
+    STATE_METRICS,
+    Counts,
 )
-"""State metrics; `compatible_share` is the share of ally-partner pairs whose mean
-interoperability over domains is at level 2 (compatible) or above."""
-COUNT_METRICS = tuple(field.name for field in dataclasses.fields(Counts))
-SERIES_METRICS = STATE_METRICS + COUNT_METRICS
-WHOLE_METRICS = ("sharing_links", *(field.name for field in dataclasses.fields(Counts)
-                                    if type(field.default) is int))
-"""Series metrics that are whole numbers (events, pairs): the recorder keeps every metric in
-one float block, and the tables give these back as integers (exact: they are far below 2**53)."""
-NATION_METRICS = ("standards", "proficiency", "capability", "stability", "openness")
-REGION_METRICS = ("tension", "early_warning")
+from simulator.model.world import Snapshot, World
 
 
 def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:

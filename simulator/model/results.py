@@ -15,14 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from simulator.model.dynamics import sharing
 from simulator.model.engine import RunOutput, run_one
-from simulator.model.recorder import (
-    COUNT_METRICS,
+from simulator.model.metrics import (
+    KPIS,
     NATION_METRICS,
     REGION_METRICS,
+    SERIES,
     SERIES_METRICS,
-    STATE_METRICS,
     WHOLE_METRICS,
+    Kpi,
 )
 from simulator.model.schema import DAYS_PER_YEAR, Scenario
 from simulator.model.world import pair_positions
@@ -34,42 +36,33 @@ if TYPE_CHECKING:
 
     from simulator.model.loading import Override
 
-AVERAGED_METRICS = tuple(name for name in STATE_METRICS if name != "max_tension")
-"""State metrics summarised by their final value and time average (tension by its peak)."""
-
-
 TABLES = ("series", "nations", "regions", "final")
 """The tidy tables of a run (`RunResult.columns`)."""
 SAVED_FROM = "simulator.simulate (Python)"
 """The source a manifest names for a run saved from Python rather than run from a file."""
 
-KPI_NAMES = (
-    *(f"{kind}_{name}" for name in AVERAGED_METRICS for kind in ("final", "mean")),
-    *COUNT_METRICS, "peak_tension", "crisis_success_rate", "interop_gain_per_budget",
-)
-"""Every KPI of a run, in the order of `kpis()`."""
-WHOLE_KPIS = tuple(name for name in KPI_NAMES
-                   if name in WHOLE_METRICS or name.removeprefix("final_") in WHOLE_METRICS)
-"""KPIs that count something (the final or cumulative value of a whole-number metric): ints."""
-
 
 def kpis(output: RunOutput) -> dict[str, float | int]:
-    """Summary KPIs of one run: final and time-averaged values, rates and efficiency."""
+    """Summary KPIs of one run, each as `metrics.KPIS` defines it: final and time-averaged
+    values, totals, the peak of tension, a rate and an efficiency."""
     column = {name: output.series[:, k] for k, name in enumerate(SERIES_METRICS)}
-    span = output.times[-1] - output.times[0]
-    result: dict[str, float | int] = {}
-    for name in AVERAGED_METRICS:
-        values = column[name]
-        result[f"final_{name}"] = _number(name, values[-1])
-        result[f"mean_{name}"] = (float(np.trapezoid(values, output.times) / span)
-                                  if span > 0 else float(values[-1]))
-    for name in COUNT_METRICS:  # cumulative: their value at the horizon
-        result[name] = _number(name, column[name][-1])
-    result["peak_tension"] = float(np.max(column["max_tension"]))
-    result["crisis_success_rate"] = _ratio(result["crisis_successes"], result["crises"])
-    gained = column["interop_ally_partner"][-1] - column["interop_ally_partner"][0]
-    result["interop_gain_per_budget"] = _ratio(float(gained), result["budget_spent"])
-    return result
+    return {name: _summarise(kpi, column, output.times) for name, kpi in KPIS.items()}
+
+
+def _summarise(kpi: Kpi, column: dict[str, np.ndarray], times: np.ndarray) -> float | int:
+    """One KPI from the series it sums up (the `statistic` of the metrics it is `of`)."""
+    first = column[kpi.of[0]]
+    if kpi.statistic == "final":
+        return _number(kpi.of[0], first[-1])
+    if kpi.statistic == "mean":
+        span = times[-1] - times[0]
+        return float(np.trapezoid(first, times) / span) if span > 0 else float(first[-1])
+    if kpi.statistic == "peak":
+        return float(np.max(first))
+    denominator = _number(kpi.of[1], column[kpi.of[1]][-1])
+    if kpi.statistic == "ratio":
+        return _ratio(_number(kpi.of[0], first[-1]), denominator)
+    return _ratio(float(first[-1] - first[0]), denominator)  # "gain_per"
 
 
 def simulate(scenario: Scenario, seed: int = 0, replication: int = 0,
@@ -100,7 +93,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 def _number(metric: str, value: np.floating) -> float | int:
     """A metric's value as a KPI: an int for a count, so that files and tables say so."""
-    return int(value) if metric in WHOLE_METRICS else float(value)
+    return int(value) if SERIES[metric].whole else float(value)
 
 
 class RunResult:
@@ -108,7 +101,8 @@ class RunResult:
 
     Args:
         output: what the engine produced.
-        scenario: the scenario it ran; needed to save the run or draw its figures.
+        scenario: the scenario it ran; needed for its end-of-run table (whether pairs
+            share depends on its threshold), to save the run or draw its figures.
         variant: the experiment's variant the run belongs to, stamped on every row.
         started: when the run started, for its manifest.
     """
@@ -152,15 +146,12 @@ class RunResult:
             ValueError: if the result was built without its scenario.
             UserError: if `directory` holds anything but a previous run's results.
         """
-        from simulator.runs.outputs import clear_previous_run, prepare_directory, write_run
+        from simulator.runs.store import prepare_directory, write_run
 
-        if self.scenario is None:
-            raise ValueError("saving a run needs its scenario: use simulator.simulate, or "
-                             "RunResult(output, scenario)")
+        self._needs_scenario("saving a run")
         directory = Path(directory)
         prepare_directory(directory, "run")
-        clear_previous_run(directory)
-        written = write_run(self, self.scenario, directory, source, overrides, self.started)
+        written = write_run(self, directory, source, overrides)
         if plots:
             from simulator.presentation.figures import draw_all
 
@@ -178,7 +169,7 @@ class RunResult:
 
     @cached_property
     def series(self) -> pd.DataFrame:
-        """One row per sample time: every metric of `recorder.SERIES_METRICS`."""
+        """One row per sample time: every metric of `metrics.SERIES_METRICS`."""
         return _frame(self.columns("series"))
 
     @cached_property
@@ -217,7 +208,8 @@ class RunResult:
 
     @cached_property
     def final(self) -> pd.DataFrame:
-        """End-of-run trust and interoperability (mean over domains) of every ordered pair."""
+        """End-of-run trust, interoperability (mean over domains) and information sharing
+        of every ordered pair."""
         return _frame(self.columns("final"))
 
     def _series_columns(self) -> dict[str, np.ndarray]:
@@ -235,15 +227,26 @@ class RunResult:
         return self._long(self.output.regions, "region", self.output.region_ids, REGION_METRICS)
 
     def _final_columns(self) -> dict[str, np.ndarray]:
+        """Every ordered pair at the end; `shares` is decided here, by the run's own
+        threshold, so that no reader of the table evaluates the rule again."""
         out = self.output
         (nation, other), (left, right) = self._pairs(), pair_positions(len(out.nation_ids))
+        parameters = self._needs_scenario("the end-of-run table").parameters
+        threshold = parameters.sharing.share_threshold
         return {
             **self._identity_columns(len(left)),
             "nation": nation,
             "other": other,
             "trust": out.trust[left, right],
             "interoperability": out.interoperability.mean(axis=2)[left, right],
+            "shares": sharing(out.trust, threshold)[left, right],
         }
+
+    def _needs_scenario(self, what: str) -> Scenario:
+        if self.scenario is None:
+            raise ValueError(f"{what} needs its scenario: use simulator.simulate, or "
+                             "RunResult(output, scenario)")
+        return self.scenario
 
     def _pairs(self) -> tuple[np.ndarray, np.ndarray]:
         """Names of every ordered pair of different nations, row by row."""

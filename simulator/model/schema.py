@@ -22,7 +22,8 @@ DAYS_PER_YEAR = 365.0
 
 Id = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]*$", max_length=64)]
 """A name: a letter, then letters, digits, '_' or '-'."""
-Index = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+UnitInterval = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+"""A value from 0 to 1: an index (trust, stability, ...), a probability, a share or a fit."""
 Share = Annotated[float, Field(ge=0.0, lt=1.0, allow_inf_nan=False)]
 Days = Annotated[float, Field(gt=0.0, le=MAX_DAYS, allow_inf_nan=False)]
 NonNegativeDays = Annotated[float, Field(ge=0.0, le=MAX_DAYS, allow_inf_nan=False)]
@@ -79,11 +80,11 @@ class TrustWeights(Model):
 class InteroperabilityWeights(Model):
     """Weights of standards, proficiency and familiarity in interoperability; they sum to 1."""
 
-    standards: Index = 0.4
+    standards: UnitInterval = 0.4
     """Weight (a share of 1) of the pair's common standards, the lower adoption of the two."""
-    proficiency: Index = 0.3
+    proficiency: UnitInterval = 0.3
     """Weight (a share of 1) of the pair's proficiency, the geometric mean of the two."""
-    familiarity: Index = 0.3
+    familiarity: UnitInterval = 0.3
     """Weight (a share of 1) of the familiarity between the pair's forces."""
 
 
@@ -96,7 +97,7 @@ class ExerciseRates(Model):
     """Standards learning rate per unit intensity for partners, when an ally took part."""
     familiarity: Rate = 0.3
     """Familiarity learning rate per unit intensity for every pair of participants."""
-    min_success: Index = 0.2
+    min_success: UnitInterval = 0.2
     """Probability of success with no interoperability at all (full interoperability: 1)."""
 
 
@@ -111,14 +112,14 @@ class ProgramRates(Model):
     """The partner's capability learning rate per module and unit intensity, times the fit."""
     familiarity: Rate = 0.1
     """Familiarity learning rate of the partner and provider per module and unit intensity."""
-    untailored_fit: Index = 0.5
+    untailored_fit: UnitInterval = 0.5
     """Fit of an untailored program in a domain the partner needs, as a share of a tailored
     program's (1); halved in a domain it does not need. Learning is proportional to fit."""
-    interruption: Index = 0.3
+    interruption: UnitInterval = 0.3
     """Probability of a pause before a module, times the partner's instability (1 - stability)."""
     pause_days: Days = 90.0
     """Mean of the exponential pause after an interruption, in days."""
-    suspend_below: Index = 0.3
+    suspend_below: UnitInterval = 0.3
     """A program waits while the partner's stability index is below this."""
     influence_tolerance: Rate = 3.0
     """Pressure (in module intensities) tolerated per unit of openness: above this times the
@@ -145,15 +146,15 @@ class StandardsRates(Model):
 class SharingRates(Model):
     """Information sharing, early warning and crisis response."""
 
-    share_threshold: Index = 0.65
+    share_threshold: UnitInterval = 0.65
     """i and j share information when their trust index both ways is at least this."""
-    respond_threshold: Index = 0.5
+    respond_threshold: UnitInterval = 0.5
     """An ally responds to a crisis when its trust index in the host is at least this."""
     max_coalition: Annotated[int, Field(ge=1, le=MAX_NATIONS)] = 4
     """Most allies (a count) in a crisis coalition besides the host; the most trusting respond."""
     early_warning_bonus: Rate = 0.2
     """Gain in crisis effectiveness from full early warning, as a share of it (0.2: 20% more)."""
-    failure_shock: Index = 0.05
+    failure_shock: UnitInterval = 0.05
     """Stability index lost by the host of a failed crisis response."""
 
 
@@ -164,7 +165,7 @@ class EscalationRates(Model):
     """Tension added per unit intensity of an exercise in a contested region."""
     escalation_threshold: Annotated[float, Field(gt=0.0, le=1_000.0)] = 1.0
     """Tension at which a region escalates, in the units of `tension_per_exercise`."""
-    openness_drop: Index = 0.1
+    openness_drop: UnitInterval = 0.1
     """Openness index lost by the region's partners at an escalation."""
     cooldown_days: NonNegativeDays = 180.0
     """Days the region's exercises pause after an escalation."""
@@ -180,20 +181,20 @@ class BudgetRules(Model):
 class InitialTrust(Model):
     """Initial trust t0 by roles, used where `relations` says nothing."""
 
-    ally_ally: Index = 0.6
+    ally_ally: UnitInterval = 0.6
     """Initial trust index of an ally in another ally."""
-    ally_partner: Index = 0.45
+    ally_partner: UnitInterval = 0.45
     """Initial trust index both ways: ally in partner and partner in ally."""
-    partner_partner: Index = 0.5
+    partner_partner: UnitInterval = 0.5
     """Initial trust index of a partner in another partner."""
 
 
 class InitialFamiliarity(Model):
     """Initial familiarity by roles, used where `relations` says nothing."""
 
-    ally_ally: Index = 0.3
+    ally_ally: UnitInterval = 0.3
     """Initial familiarity index of two allies."""
-    with_partner: Index = 0.05
+    with_partner: UnitInterval = 0.05
     """Initial familiarity index of any pair with at least one partner."""
 
 
@@ -250,10 +251,10 @@ class Region(Model):
 class InitialLevels(Model):
     """Initial standards adoption and proficiency: one value, or one per domain."""
 
-    standards: Index | dict[Id, Index] = 0.0
+    standards: UnitInterval | dict[Id, UnitInterval] = 0.0
     """Standards adoption index at day 0: one value for every domain, or one per domain id
     (domains left out start at 0)."""
-    proficiency: Index | dict[Id, Index] = 0.0
+    proficiency: UnitInterval | dict[Id, UnitInterval] = 0.0
     """Proficiency index at day 0: one value for every domain, or one per domain id
     (domains left out start at 0)."""
 
@@ -276,18 +277,18 @@ class Nation(Model):
     region: Id
     """Home region (a region id): its crises may strike the nation, and its interest there is
     1 unless `interests` says otherwise."""
-    capability: Index
+    capability: UnitInterval
     """Capability index to act in a crisis; programs raise a partner's."""
-    absorptive_capacity: Index = 1.0
+    absorptive_capacity: UnitInterval = 1.0
     """Share of a training's effect the nation can absorb."""
-    stability: Index = 1.0
+    stability: UnitInterval = 1.0
     """Internal stability index; shocks lower it and it recovers."""
-    openness: Index = 1.0
+    openness: UnitInterval = 1.0
     """Openness index to outside influence; scales workshops and bias tolerance."""
-    political_will: Index = 1.0
+    political_will: UnitInterval = 1.0
     """Political will index: scales participation in exercises and, for allies, budget and
     adoption."""
-    interests: Index | dict[Id, Index] = 1.0
+    interests: UnitInterval | dict[Id, UnitInterval] = 1.0
     """Interest index in each region, or one value for all; participation is will times interest.
     A mapping leaves out regions of no interest (0); the home region is 1 unless given."""
     needs: Annotated[list[Id], Field(json_schema_extra=DISTINCT)] = []
@@ -305,9 +306,9 @@ class Relation(Model):
 
     nations: Annotated[list[Id], Field(min_length=2, max_length=2, json_schema_extra=DISTINCT)]
     """The pair (two different nation ids), in either order."""
-    trust: Index | None = None
+    trust: UnitInterval | None = None
     """Initial trust index t0 both ways, instead of the default by roles."""
-    familiarity: Index | None = None
+    familiarity: UnitInterval | None = None
     """Initial familiarity index, instead of the default by roles."""
 
 
@@ -442,7 +443,7 @@ class InstabilityShocks(Model):
 
     per_year: PerYear = 0.0
     """Shocks per partner and year at stability 0; the rate is this times 1 - stability."""
-    shock: Index = 0.1
+    shock: UnitInterval = 0.1
     """Stability index lost per shock; it recovers with the stability half-life."""
 
 

@@ -1,152 +1,32 @@
-"""The state of the world (DESIGN.md section 3) in numpy arrays, and what follows from it.
+"""The world of DESIGN.md section 3: nations, their traits, and what activities do to them.
 
-Decaying quantities keep, per cell, the time they were last brought up to date,
-so an event touches only the cells it changes and decay is applied exactly for
-the time since (DESIGN.md section 2). Reading never changes state, so how often
-the recorder samples does not change a run.
-
-All of them live in one flat buffer (`State`): an event gathers the cells it
-reads, of any quantities, in one go and scatters what it changes in one go
-(`Joint` for exercises and crisis responses), and the recorder copies the whole
-state with two copies. Speed here is numpy calls per event, not arithmetic.
+The decaying quantities live in one `State` (`model/state.py`); the world names
+them, derives what follows from them (trust, stability, openness, early warning,
+interoperability) and works out what an activity changes, as one gather and one
+scatter of the state: `Joint` for exercises and crisis responses, `ModuleEffects`
+for the modules of a program.
 """
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
 from simulator.model import dynamics
-from simulator.model.schema import Nation, Scenario
-
-Index = NDArray[np.int64]
-Cells = tuple[Index, ...] | Index | int
-
-
-class State:
-    """Every decaying quantity of a world in one flat buffer of values and one of clocks.
-
-    A cell is addressed by its position in the buffers, so one event can read or
-    change cells of several quantities with one gather and one scatter (each cell
-    decays at its own quantity's rate), and the recorder copies the whole world
-    with two copies, to decay a batch of such copies later in one operation.
-    """
-
-    def __init__(self, quantities: dict[str, tuple[ArrayLike, float]]):
-        initials = {name: np.asarray(initial, dtype=float)
-                    for name, (initial, _) in quantities.items()}
-        self.values = np.concatenate([initial.ravel() for initial in initials.values()])
-        self.stamps = np.zeros_like(self.values)
-        self.rates = np.concatenate([
-            np.full(initials[name].size, dynamics.decay_rate(half_life))
-            for name, (_, half_life) in quantities.items()
-        ])
-        self.layout: dict[str, tuple[slice, tuple[int, ...]]] = {}
-        """Where each quantity lies in the buffers, and its shape."""
-        offset = 0
-        for name, initial in initials.items():
-            self.layout[name] = slice(offset, offset + initial.size), initial.shape
-            offset += initial.size
-
-    def __getitem__(self, name: str) -> Decaying:
-        """A handle on one quantity (the state keeps none: no reference cycle, so a run's
-        state is freed as soon as the run is done with it)."""
-        return Decaying(self, *self.layout[name])
-
-    def at(self, time: float, positions: Index | np.integer, rate: float | None = None
-           ) -> NDArray[np.float64] | np.float64:
-        """Values at `time` of the cells at `positions`, without changing anything; `rate`
-        when they all belong to one quantity (saves a gather)."""
-        if isinstance(positions, np.integer):  # one cell: plain floats cost far less
-            cell = int(positions)
-            rate = self.rates.item(cell) if rate is None else rate
-            return dynamics.decayed(self.values.item(cell), rate, time - self.stamps.item(cell))
-        rates = self.rates.take(positions) if rate is None else rate
-        return dynamics.decayed(self.values.take(positions), rates,
-                                time - self.stamps.take(positions))
-
-    def learn(self, time: float, positions: Index, gain: ArrayLike,
-              rate: float | None = None) -> None:
-        """Apply the learning rule to the cells at `positions`, as of `time`."""
-        self.put(time, positions, dynamics.learn(self.at(time, positions, rate), gain))
-
-    def add(self, time: float, positions: Index, amount: ArrayLike,
-            rate: float | None = None) -> None:
-        self.put(time, positions, self.at(time, positions, rate) + amount)
-
-    def scale(self, time: float, positions: Index, factor: float,
-              rate: float | None = None) -> None:
-        self.put(time, positions, self.at(time, positions, rate) * factor)
-
-    def put(self, time: float, positions: Index, values: ArrayLike) -> None:
-        """Write `values`, which are as of `time`, to the cells at `positions`."""
-        if isinstance(positions, np.integer):
-            self.values[positions], self.stamps[positions] = values, time
-            return
-        self.values.put(positions, values)
-        self.stamps.put(positions, time)
-
-    def levels(self, values: NDArray[np.float64], elapsed: NDArray[np.float64]
-               ) -> dict[str, NDArray[np.float64]]:
-        """Every quantity from a copy of `values` read `elapsed` days after each cell's
-        stamp; with a batch of copies (one per row) each quantity gains a leading
-        axis. Works in `elapsed`, which it overwrites."""
-        decayed = dynamics.decayed(values, self.rates, elapsed, out=elapsed)
-        batch = decayed.shape[:-1]
-        return {name: decayed[..., cut].reshape(batch + shape)
-                for name, (cut, shape) in self.layout.items()}
-
-
-class Decaying:
-    """One quantity of a `State`: an array whose cells decay toward zero with one
-    half-life, each on its own clock, indexed like a numpy array of its shape."""
-
-    def __init__(self, state: State, cut: slice, shape: tuple[int, ...]):
-        self.state = state
-        self.rate = float(state.rates[cut.start]) if cut.stop > cut.start else 0.0
-        self.index = np.arange(cut.start, cut.stop).reshape(shape)
-        """Position of each cell in the state's buffers."""
-        self.values = state.values[cut].reshape(shape)
-        self.stamps = state.stamps[cut].reshape(shape)
-
-    def at(self, time: float, cells: Cells = ...) -> NDArray[np.float64]:
-        """Values of `cells` at `time`, without changing anything."""
-        return self.state.at(time, self.index[cells], self.rate)
-
-    def learn(self, time: float, cells: Cells, gain: ArrayLike) -> None:
-        """Apply the learning rule to `cells` at `time`."""
-        self.state.learn(time, self.index[cells], gain, self.rate)
-
-    def add(self, time: float, cells: Cells, amount: ArrayLike) -> None:
-        self.state.add(time, self.index[cells], amount, self.rate)
-
-    def scale(self, time: float, cells: Cells, factor: float) -> None:
-        self.state.scale(time, self.index[cells], factor, self.rate)
-
-
-def ordered_pairs(members: Sequence[int] | Index) -> tuple[Index, Index]:
-    """Every (i, j) with i != j among distinct `members`, row by row: the cells of a
-    relation between them."""
-    members = np.asarray(members, dtype=np.int64)
-    left, right = pair_positions(len(members))
-    return members[left], members[right]
-
-
-@functools.lru_cache(maxsize=1024)
-def pair_positions(count: int) -> tuple[Index, Index]:
-    """Positions (a, b), a != b, among `count` members, row by row (kept: groups recur)."""
-    left = np.repeat(np.arange(count), count)
-    right = np.tile(np.arange(count), count)
-    keep = left != right
-    positions = left[keep], right[keep]
-    for cached in positions:
-        cached.setflags(write=False)  # shared by every caller
-    return positions
+from simulator.model.schema import Nation, Program, Scenario
+from simulator.model.state import (
+    Cells,
+    Decaying,
+    Positions,
+    State,
+    grid,
+    ordered_pairs,
+    pair_positions,
+)
 
 
 def _unit(values: NDArray[np.float64] | np.floating) -> NDArray[np.float64]:
@@ -154,11 +34,6 @@ def _unit(values: NDArray[np.float64] | np.floating) -> NDArray[np.float64]:
     if isinstance(values, np.ndarray):
         return np.clip(values, 0, 1)
     return min(1.0, max(0.0, values))
-
-
-def grid(rows: Index, cols: Index) -> tuple[Index, Index]:
-    """The cells of every (row, col) combination, as `np.ix_` gives them, built cheaply."""
-    return rows[:, None], cols[None, :]
 
 
 @dataclass(frozen=True)
@@ -180,7 +55,7 @@ class Snapshot:
         everyone = np.arange(self.capability.shape[-1])
         return self.interoperability_between(everyone[:, None], everyone[None, :], weights)
 
-    def interoperability_between(self, rows: Index, cols: Index,
+    def interoperability_between(self, rows: Positions, cols: Positions,
                                  weights: tuple[float, float, float],
                                  out: NDArray[np.float64] | None = None,
                                  scratch: NDArray[np.float64] | None = None
@@ -205,7 +80,7 @@ class Joint:
     one scatter. Cells are distinct, so the order of the changes does not matter.
     """
 
-    def __init__(self, world: World, time: float, members: Index, domains: Index):
+    def __init__(self, world: World, time: float, members: Positions, domains: Positions):
         self.world, self.time, self.members = world, time, members
         block, pairs = grid(members, domains), ordered_pairs(members)
         self.cells = {
@@ -223,7 +98,7 @@ class Joint:
             part = levels[start: start + cells.size]
             self.levels[name] = part.reshape(cells.shape) if cells.ndim > 1 else part
             start += cells.size
-        self._changes: list[tuple[Index, NDArray[np.float64]]] = []
+        self._changes: list[tuple[Positions, NDArray[np.float64]]] = []
 
     def mean_interoperability(self) -> float:
         """Mean I over the pairs of members and the domains; a lone nation is its own pair."""
@@ -266,8 +141,60 @@ class Joint:
                                  np.concatenate([v.ravel() for v in values]))
             self._changes.clear()
 
-    def _change(self, cells: Index, values: NDArray[np.float64]) -> None:
+    def _change(self, cells: Positions, values: NDArray[np.float64]) -> None:
         self._changes.append((cells, values))
+
+
+class ModuleEffects:
+    """What every module of one program does, worked out once, since it is the same each
+    time: the cells it trains (the partner's standards, proficiency and capability, and
+    familiarity both ways) with their gains, and the cells it adds to (the partner's
+    trust evidence about the provider, its engagement pressure) with their amounts."""
+
+    def __init__(self, world: World, program: Program):
+        rates, weights = world.scenario.parameters.program, world.scenario.parameters.weights
+        self.world = world
+        self.partner, self.provider = world.nation(program.partner), world.nation(program.provider)
+        domains = world.domains_of(program.domains)
+        fit = dynamics.program_fit(program.tailored, world.needs[self.partner, domains],
+                                   rates.untailored_fit)
+        self.mean_fit = dynamics.mean(fit)
+        """Capability and trust use the mean fit over the program's domains."""
+
+        def gain(rate: float, fit: NDArray[np.float64] | float) -> NDArray[np.float64]:
+            return dynamics.learning_gain(rate, program.intensity, world.absorb[self.partner],
+                                          fit)
+
+        trained = [
+            (world.standards.index[self.partner, domains], gain(rates.standards, fit)),
+            (world.proficiency.index[self.partner, domains], gain(rates.proficiency, fit)),
+            (world.state["capability"].index[[self.partner]],
+             [gain(rates.capability, self.mean_fit)]),
+            (world.familiarity.index[ordered_pairs([self.partner, self.provider])],
+             [min(1.0, rates.familiarity * program.intensity)] * 2),
+        ]
+        added = [
+            (world.positive.index[[self.partner], [self.provider]],
+             [weights.success * program.intensity * self.mean_fit]),
+            (world.pressure.index[[self.partner]],
+             [program.intensity * (0.5 if program.tailored else 1.0)]),
+        ]
+        self.trained, self.gains = (np.concatenate(parts) for parts in zip(*trained, strict=True))
+        self.added, self.amounts = (np.concatenate(parts) for parts in zip(*added, strict=True))
+        self.tolerance, self.bias_weight = rates.influence_tolerance, weights.bias
+
+    def deliver(self, time: float) -> float:
+        """One module at `time`: learning, trust in the provider and pressure, then bias
+        evidence if the pressure is past what the partner's openness tolerates. Returns
+        that evidence (0 within tolerance)."""
+        world, partner = self.world, self.partner
+        world.state.learn(time, self.trained, self.gains)
+        world.state.add(time, self.added, self.amounts)
+        bias = dynamics.bias_evidence(float(world.pressure.at(time, partner)), self.tolerance,
+                                      float(world.openness(time, partner)), self.bias_weight)
+        if bias > 0:
+            world.negative.add(time, (partner, self.provider), bias)
+        return bias
 
 
 class World:
@@ -277,7 +204,6 @@ class World:
         self.scenario = scenario
         nations = scenario.nations
         parameters = scenario.parameters
-        half_lives = parameters.half_life_days
         self.nation_ids = [nation.id for nation in nations]
         self.domains = list(scenario.domains)
         self.region_ids = [region.id for region in scenario.regions]
@@ -300,21 +226,8 @@ class World:
         self.needs = np.array([[domain in nation.needs for domain in self.domains]
                                for nation in nations])
 
-        prior, familiarity = self._relations(scenario)
-        self.trust_prior = prior
-        nobody, no_region = np.zeros(len(nations)), np.zeros(len(self.region_ids))
-        self.state = State({
-            "standards": (self._initial(nations, "standards"), half_lives.standards),
-            "proficiency": (self._initial(nations, "proficiency"), half_lives.proficiency),
-            "familiarity": (familiarity, half_lives.familiarity),
-            "positive": (np.zeros_like(prior), half_lives.trust_evidence),
-            "negative": (np.zeros_like(prior), half_lives.trust_evidence),
-            "pressure": (nobody, half_lives.pressure),
-            "stability_lost": (nobody, half_lives.stability),
-            "openness_lost": (nobody, half_lives.openness),
-            "tension": (no_region, half_lives.tension),
-            "capability": ([nation.capability for nation in nations], math.inf),  # never decays
-        })
+        self.trust_prior, familiarity = self._relations(scenario)
+        self.state = self._state(scenario, familiarity)
         self.standards, self.proficiency = self.state["standards"], self.state["proficiency"]
         self.familiarity = self.state["familiarity"]
         self.positive, self.negative = self.state["positive"], self.state["negative"]
@@ -330,15 +243,15 @@ class World:
         self.share_threshold = parameters.sharing.share_threshold
         self._mutual = [self._mutual_cells(members) for members in self.members]
 
-    # --- names to indices -------------------------------------------------------------
+    # --- names to positions -------------------------------------------------------------
 
     def nation(self, nation_id: str) -> int:
         return self._nation[nation_id]
 
-    def nations_of(self, nation_ids: Sequence[str]) -> Index:
+    def nations_of(self, nation_ids: Sequence[str]) -> Positions:
         return np.array([self._nation[n] for n in nation_ids], dtype=np.int64)
 
-    def domains_of(self, domains: Sequence[str]) -> Index:
+    def domains_of(self, domains: Sequence[str]) -> Positions:
         return np.array([self._domain[d] for d in domains], dtype=np.int64)
 
     def region(self, region_id: str) -> int:
@@ -356,14 +269,6 @@ class World:
         return dynamics.trust(self.positive.at(time, cells), self.negative.at(time, cells),
                               self.trust_prior[cells], self.prior_weight)
 
-    def joint(self, time: float, members: Index, domains: Index) -> Joint:
-        """The cells a joint activity of `members` in `domains` reads and trains, at `time`."""
-        return Joint(self, time, members, domains)
-
-    def mean_interoperability(self, time: float, members: Index, domains: Index) -> float:
-        """Mean I over the pairs of `members` and `domains`; a lone nation is its own pair."""
-        return self.joint(time, members, domains).mean_interoperability()
-
     def early_warning(self, time: float, region: int) -> float:
         """`dynamics.early_warning` of one region, from trust between its members and the
         allies only (not the whole matrix: a crisis should not cost N^2)."""
@@ -374,8 +279,8 @@ class World:
         shares[oneself] = False
         return dynamics.early_warning(shares, self.is_ally[self.members[region]])
 
-    def _mutual_cells(self, members: Index
-                      ) -> tuple[Index, NDArray[np.float64], NDArray[np.bool_]]:
+    def _mutual_cells(self, members: Positions
+                      ) -> tuple[Positions, NDArray[np.float64], NDArray[np.bool_]]:
         """What early warning reads between `members` and the allies, each member x ally,
         stacked as (member in ally, ally in member): the positions of the positive
         and of the negative evidence (one rate: both have the trust-evidence
@@ -410,13 +315,38 @@ class World:
 
     # --- effects of activities ------------------------------------------------------------
 
-    def train(self, levels: Decaying, time: float, nations: Index, domains: Index,
+    def joint(self, time: float, members: Positions, domains: Positions) -> Joint:
+        """The cells a joint activity of `members` in `domains` reads and trains, at `time`."""
+        return Joint(self, time, members, domains)
+
+    def module_effects(self, program: Program) -> ModuleEffects:
+        """What each module of `program` does, to deliver at any time."""
+        return ModuleEffects(self, program)
+
+    def train(self, levels: Decaying, time: float, nations: Positions, domains: Positions,
               rate: float, intensity: float, fit: NDArray[np.float64] | float = 1.0) -> None:
         """One training of `nations` in `domains` under the learning rule of DESIGN.md section 4."""
         gain = dynamics.learning_gain(rate, intensity, self.absorb[nations][:, None], fit)
         levels.learn(time, grid(nations, domains), gain)
 
     # --- reading the scenario -----------------------------------------------------------
+
+    def _state(self, scenario: Scenario, familiarity: NDArray[np.float64]) -> State:
+        """Every decaying quantity at its initial value, with its half-life."""
+        nations, half_lives = scenario.nations, scenario.parameters.half_life_days
+        nobody, no_region = np.zeros(len(nations)), np.zeros(len(self.region_ids))
+        return State({
+            "standards": (self._initial(nations, "standards"), half_lives.standards),
+            "proficiency": (self._initial(nations, "proficiency"), half_lives.proficiency),
+            "familiarity": (familiarity, half_lives.familiarity),
+            "positive": (np.zeros_like(familiarity), half_lives.trust_evidence),
+            "negative": (np.zeros_like(familiarity), half_lives.trust_evidence),
+            "pressure": (nobody, half_lives.pressure),
+            "stability_lost": (nobody, half_lives.stability),
+            "openness_lost": (nobody, half_lives.openness),
+            "tension": (no_region, half_lives.tension),
+            "capability": ([nation.capability for nation in nations], math.inf),  # never decays
+        })
 
     def _initial(self, nations: Sequence[Nation], level: str) -> NDArray[np.float64]:
         return np.array([self._per(getattr(nation.initial, level), self.domains, default=0.0)

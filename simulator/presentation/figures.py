@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import MaxNLocator
 
 from simulator.model.dynamics import LEVEL_EDGES
+from simulator.model.metrics import HEADLINE_KPIS, KPIS, SERIES, TENSION, THEMES, TRACKED_METRICS
 from simulator.presentation.plot_data import Results, Source, as_results, load_results
 
 __all__ = ["OKABE_ITO", "FigureSpec", "draw_all", "fan_chart", "figures", "forest_plot",
@@ -45,49 +46,12 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "
              "#000000")
 """A palette that stays distinct for colour-blind readers (Okabe and Ito, 2008)."""
 ALLY_COLOUR, PARTNER_COLOUR = OKABE_ITO[0], OKABE_ITO[1]
-INDEX = "index (0-1)"
 NAMED_NATIONS = 40
 """Beyond this many nations, figures name the groups (allies, partners) instead of each
 nation: hundreds of names overlap into a black band and take seconds to lay out."""
 NAMED_ROWS = 60
 """Beyond this many activities, the timeline names their kinds instead of each one, and
 stops growing taller."""
-
-METRICS = {
-    "interop_ally_partner": ("Interoperability, ally-partner", INDEX),
-    "interop_ally_ally": ("Interoperability, ally-ally", INDEX),
-    "compatible_share": ("Ally-partner pairs at level 2 or above", "share of pairs (0-1)"),
-    "trust_ally_partner": ("Trust of allies in partners", INDEX),
-    "trust_partner_ally": ("Trust of partners in allies", INDEX),
-    "sharing_links": ("Information-sharing links", "pairs sharing"),
-    "early_warning": ("Early-warning coverage", "share of nations (0-1)"),
-    "partner_standards": ("Partner standards adoption", INDEX),
-    "partner_proficiency": ("Partner proficiency", INDEX),
-    "partner_capability": ("Partner capability", INDEX),
-    "partner_stability": ("Partner stability", INDEX),
-    "bias_incidents": ("Bias incidents (cumulative)", "incidents"),
-    "escalations": ("Escalations (cumulative)", "escalations"),
-    "max_tension": ("Tension in the most tense region", "tension (index, unbounded)"),
-    "budget_spent": ("Budget spent (cumulative)", "budget units"),
-}
-"""Metrics with a fan chart: title and axis label with unit."""
-
-KPIS = {
-    "mean_interop_ally_partner": "Interoperability ally-partner, time mean",
-    "final_interop_ally_partner": "Interoperability ally-partner, final",
-    "mean_trust_partner_ally": "Trust of partners in allies, time mean",
-    "mean_trust_ally_partner": "Trust of allies in partners, time mean",
-    "final_compatible_share": "Pairs at level >= 2, final",
-    "final_partner_capability": "Partner capability, final",
-    "mean_early_warning": "Early-warning coverage, time mean",
-    "crisis_success_rate": "Crisis success rate",
-    "bias_incidents": "Bias incidents",
-    "escalations": "Escalations",
-    "exercises_held": "Exercises held",
-    "budget_spent": "Budget spent",
-}
-"""KPIs in the forest plot and the distributions: their labels."""
-
 
 @dataclass(frozen=True)
 class FigureSpec:
@@ -110,7 +74,7 @@ def fan_chart(source: Source, metric: str, ax: Axes | None = None) -> Figure:
     """Median and 50% and 90% bands of `metric` over replications, one colour per variant."""
     results = as_results(source)
     figure, ax = _axes(ax, (10, 4.5))
-    title, unit = METRICS.get(metric, (metric, ""))
+    shown = SERIES[metric]
     colours = variant_colours(results)
     for variant in results.variants:
         bands = results.bands(variant, [metric])[metric]
@@ -121,11 +85,11 @@ def fan_chart(source: Source, metric: str, ax: Axes | None = None) -> Figure:
                 linestyle=":")
         ax.fill_between(bands.years, q25, q75, color=colour, alpha=0.2, linewidth=0)
         ax.plot(bands.years, q50, color=colour, linewidth=1.8, label=variant)
-    ax.set_title(f"{title} ({_runs_shown(results, results.variants)})")
+    ax.set_title(f"{shown.label} ({_runs_shown(results, results.variants)})")
     ax.set_xlabel("time (years)")
-    ax.set_ylabel(unit)
+    ax.set_ylabel(shown.unit)
     ax.grid(alpha=0.3)
-    if unit == INDEX:  # zoom in on the data, but never past the index's own range
+    if shown.in_unit_interval:  # zoom in on the data, but never past the metric's own range
         low, high = ax.get_ylim()
         ax.set_ylim(max(0.0, low), min(1.0, high))
     handles, labels = ax.get_legend_handles_labels()
@@ -143,31 +107,18 @@ def fan_chart(source: Source, metric: str, ax: Axes | None = None) -> Figure:
 def metrics_over_time(source: Source, fig: Panels | None = None) -> Figure:
     """The main metrics of a single run over the years, one panel per theme."""
     results = as_results(source)
-    panels = (
-        ("Interoperability", INDEX, ["interop_ally_partner", "interop_ally_ally",
-                                     "compatible_share"]),
-        ("Trust and warning", INDEX, ["trust_ally_partner", "trust_partner_ally",
-                                      "early_warning"]),
-        ("Partners (mean)", INDEX, ["partner_standards", "partner_proficiency",
-                                    "partner_capability", "partner_stability"]),
-        ("Activities (cumulative)", "count", ["exercises_held", "exercises_cancelled",
-                                              "modules_delivered", "bias_incidents", "crises",
-                                              "crisis_successes", "escalations"]),
-        ("Budget (cumulative)", "budget units", ["budget_granted", "budget_spent"]),
-    )
-    columns = [metric for _, _, metrics in panels for metric in metrics]
-    series = results.series(columns)
+    series = results.series([metric for theme in THEMES for metric in theme.metrics])
     figure = _panels(fig, (15, 8.5))
     axes = figure.subplots(2, 3).ravel()
-    for ax, (title, unit, metrics) in zip(axes, panels):
-        for colour, metric in zip(OKABE_ITO, metrics):
-            label = metric.replace("_", " ")
-            ax.plot(series["year"], series[metric], color=colour, label=label, linewidth=1.6)
-        _decorate(ax, title, "time (years)", unit)
-        if unit == INDEX:
+    for ax, theme in zip(axes, THEMES):
+        for colour, metric in zip(OKABE_ITO, theme.metrics):
+            ax.plot(series["year"], series[metric], color=colour, label=SERIES[metric].label,
+                    linewidth=1.6)
+        _decorate(ax, theme.title, "time (years)", theme.axis)
+        if all(SERIES[metric].in_unit_interval for metric in theme.metrics):
             ax.set_ylim(0, 1)
     _regional_tension(results, axes[-1])
-    figure.suptitle(f"Scenario {results.name!r}, seed {results.manifest['seed']}",
+    figure.suptitle(f"Scenario {results.name!r}, seed {results.manifest.seed}",
                     fontsize=13)
     return _root(figure)
 
@@ -175,12 +126,12 @@ def metrics_over_time(source: Source, fig: Panels | None = None) -> Figure:
 def _regional_tension(results: Results, ax: Axes) -> None:
     regions = results.regions()
     for colour, (region, rows) in zip(OKABE_ITO, regions.groupby("region", sort=False)):
-        ax.plot(rows["year"], rows["tension"], color=colour, label=region, linewidth=1.6)
+        ax.plot(rows["year"], rows[TENSION.name], color=colour, label=region, linewidth=1.6)
     threshold = results.scenario()["parameters"]["escalation"]["escalation_threshold"]
     ax.axhline(threshold, color="grey", linestyle="--", linewidth=1,
                label="escalation threshold")
-    ax.set_ylim(0, max(threshold, float(regions["tension"].max())) * 1.45)
-    _decorate(ax, "Regional tension", "time (years)", "tension (index, unbounded)")
+    ax.set_ylim(0, max(threshold, float(regions[TENSION.name].max())) * 1.45)
+    _decorate(ax, TENSION.label, "time (years)", TENSION.unit)
     ax.legend(fontsize=8, loc="upper left", ncols=3, frameon=False)
 
 
@@ -216,7 +167,7 @@ def forest_plot(source: Source, kpis: list[str] | None = None,
                     markerfacecolor=colour if row.significant else "white")
         ax.axvline(0, color="grey", linewidth=1)
         ax.set_yticks(range(len(variants)), list(reversed(variants)), fontsize=8)
-        ax.set_title(KPIS.get(kpi, kpi), fontsize=10)
+        ax.set_title(KPIS[kpi].label, fontsize=10)
         ax.set_xlabel("difference to baseline", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.tick_params(axis="x", labelsize=8)
@@ -257,7 +208,7 @@ def kpi_distributions(source: Source, kpis: list[str] | None = None,
             patch.set_alpha(0.6)
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(KPIS.get(kpi, kpi), fontsize=10)
+        ax.set_title(KPIS[kpi].label, fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
@@ -269,12 +220,14 @@ def kpi_distributions(source: Source, kpis: list[str] | None = None,
 
 
 def informative_kpis(source: Source) -> list[str]:
-    """The KPIs of `KPIS` that vary at all over an experiment's runs: a KPI that is the
-    same in every run says nothing (nor does any, over a single run)."""
+    """The headline KPIs (`metrics.HEADLINE_KPIS`) that vary at all over an experiment's
+    runs: a KPI that is the same in every run says nothing (nor does any, over a single
+    run)."""
     summary = as_results(source).summary
     if summary is None:
         return []
-    return [kpi for kpi in KPIS if kpi in summary and summary[kpi].nunique(dropna=True) > 1]
+    return [kpi for kpi in HEADLINE_KPIS
+            if kpi in summary and summary[kpi].nunique(dropna=True) > 1]
 
 
 def heatmaps(source: Source, variant: str | None = None,
@@ -436,17 +389,17 @@ def figures(source: Source) -> list[FigureSpec]:
                                 lambda: metrics_over_time(results)))
     if experiment:
         for variant in results.variants:  # one pass over the runs' files for every fan chart
-            results.bands(variant, list(METRICS))
+            results.bands(variant, list(TRACKED_METRICS))
         every = _runs_shown(results, results.variants)
         specs.append(FigureSpec(
             "forest", "Each variant's paired difference to the baseline for the main KPIs, "
                       f"with 95% confidence intervals over {every}; filled markers are "
                       "significant.",
             lambda: forest_plot(results)))
-        for metric, (title, _) in METRICS.items():
+        for metric in TRACKED_METRICS:
             specs.append(FigureSpec(
-                f"fan_{metric}", f"{title} over time: median (line), 50% and 90% (bands) of "
-                                 f"{every}, one colour per variant.",
+                f"fan_{metric}", f"{SERIES[metric].label} over time: median (line), 50% and "
+                                 f"90% (bands) of {every}, one colour per variant.",
                 lambda metric=metric: fan_chart(results, metric)))
         specs.append(FigureSpec(
             "kpi_distributions", f"How the KPIs vary over {every}.",
@@ -473,7 +426,7 @@ def draw_all(source: Source, formats: tuple[str, ...] = ("png",),
              folder: str | Path | None = None) -> list[Path]:
     """(Re)draw every figure into `folder`, by default the results directory's `plots/`
     (a run held in memory has none: save it with `RunResult.save`, or name a folder)."""
-    from simulator.runs.outputs import atomic_write
+    from simulator.runs.store import atomic_write
 
     results = as_results(source)
     if folder is None and results.directory is None:

@@ -10,6 +10,8 @@ and each file is opened once however many figures use it.
 The figures of a directory show the runs its tables show: those its summary
 lists as finished, the manifest's `replications` of each variant. Runs an
 earlier, larger request left behind (kept for reuse) are never read.
+
+Reading needs neither SimPy nor the engine: a run held in memory brings its own.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import pandas as pd
@@ -26,17 +28,26 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from simulator.errors import UserError
-from simulator.model.dynamics import sharing
-from simulator.model.results import SAVED_FROM, RunResult
-from simulator.runs.outputs import (
-    MANIFEST,
+from simulator.runs.store import (
+    COMPARISON,
+    FINAL,
+    SERIES,
+    TRACE,
+    TRACES,
+    ExperimentManifest,
+    ExperimentResult,
+    Manifest,
+    RunManifest,
     arrow_table,
+    read_manifest,
     read_summary,
     run_file,
     run_manifest,
     trace_records,
 )
-from simulator.runs.runner import FINAL, SERIES, TRACES, ExperimentResult
+
+if TYPE_CHECKING:
+    from simulator.model.results import RunResult
 
 LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantiles of the fan charts: the 90% band, the 50% band and the median."""
@@ -72,7 +83,7 @@ class EndState:
 class Results:
     """What the figures need from a run or an experiment, read lazily and reduced as read."""
 
-    manifest: dict[str, Any]
+    manifest: Manifest
     directory: Path | None = None
     """The results directory; None for a run held in memory."""
     run: RunResult | None = None
@@ -83,19 +94,20 @@ class Results:
 
     @property
     def kind(self) -> str:
-        return self.manifest["kind"]
+        return self.manifest.kind
 
     @property
     def name(self) -> str:
-        return self.manifest.get("name") or self.manifest["scenario"]["name"]
+        manifest = self.manifest
+        return manifest.name if isinstance(manifest, ExperimentManifest) else self.variants[0]
 
     @cached_property
     def variants(self) -> list[str]:
         """Variant names, the baseline first (a run has one, named after its scenario)."""
-        if self.kind == "run":
-            return [self.manifest["scenario"]["name"]]
-        baseline = self.manifest["experiment"]["baseline"]
-        return [baseline] + [name for name in self.manifest["variants"] if name != baseline]
+        manifest = self.manifest
+        if isinstance(manifest, RunManifest):
+            return [manifest.scenario["name"]]
+        return manifest.variant_names
 
     @property
     def baseline(self) -> str:
@@ -103,9 +115,10 @@ class Results:
 
     def scenario(self, variant: str | None = None) -> dict[str, Any]:
         """The resolved scenario of a variant (as plain data from the manifest)."""
-        if self.kind == "run":
-            return self.manifest["scenario"]
-        return self.manifest["variants"][variant or self.baseline]["scenario"]
+        manifest = self.manifest
+        if isinstance(manifest, RunManifest):
+            return manifest.scenario
+        return manifest.variants[variant or self.baseline].scenario
 
     def roles(self, variant: str | None = None) -> dict[str, str]:
         return {nation["id"]: nation["role"] for nation in self.scenario(variant)["nations"]}
@@ -113,8 +126,9 @@ class Results:
     def runs(self, variant: str | None = None) -> list[int]:
         """The replications of `variant` that every figure and table shows: an
         experiment's finished current runs, or a single run's one."""
-        if self.kind == "run":
-            return [self.manifest["replication"]]
+        manifest = self.manifest
+        if isinstance(manifest, RunManifest):
+            return [manifest.replication]
         summary = self.summary
         return summary.loc[summary.variant == (variant or self.baseline),
                            "replication"].tolist()
@@ -163,7 +177,7 @@ class Results:
     def comparison(self) -> pd.DataFrame | None:
         if self.kind == "run":
             return None
-        return pd.read_csv(self.directory / "comparison.csv")
+        return pd.read_csv(self.directory / COMPARISON)
 
     # --- reading runs ----------------------------------------------------------------------
 
@@ -173,10 +187,8 @@ class Results:
         if self.run is not None:
             held = self.run.columns(table)
             return arrow_table({name: held[name] for name in columns or held})
-        if self.kind == "run":
-            path = self.directory / f"{table}.parquet"
-        else:
-            path = self.directory / run_file(table, variant, replication)
+        path = self.directory / (run_file(table) if self.kind == "run"
+                                 else run_file(table, variant, replication))
         return pq.ParquetFile(path).read(columns=columns)
 
     def _read_trace(self, variant: str) -> list[dict[str, Any]]:
@@ -184,7 +196,7 @@ class Results:
             trace = self.run.output.trace
             return [] if trace is None else trace_records(trace, self.run.identity)
         if self.kind == "run":
-            kept = [self.directory / "trace.jsonl"]
+            kept = [self.directory / run_file(TRACE, suffix="jsonl")]
         else:  # the runner keeps one replication's trace per variant
             kept = [self.directory / run_file(TRACES, variant, replication, "jsonl")
                     for replication in self.runs(variant)]
@@ -215,21 +227,18 @@ class Results:
         order = ([n for n, r in roles.items() if r == "ally"]
                  + [n for n, r in roles.items() if r == "partner"])
         position = {nation: k for k, nation in enumerate(order)}
-        threshold = self.scenario(variant)["parameters"]["sharing"]["share_threshold"]
         size = len(order)
         trust, interop, shares = np.zeros((size, size)), np.zeros((size, size)), np.zeros(
             (size, size))
         runs = self.runs(variant)
         for replication in runs:
             table = self._read(FINAL, variant, replication,
-                               ["nation", "other", "trust", "interoperability"])
+                               ["nation", "other", "trust", "interoperability", "shares"])
             rows = np.fromiter((position[n] for n in table.column("nation").to_pylist()), int)
             cols = np.fromiter((position[n] for n in table.column("other").to_pylist()), int)
-            run_trust = np.eye(size)
-            run_trust[rows, cols] = table.column("trust").to_numpy()
-            trust += run_trust
+            trust[rows, cols] += table.column("trust").to_numpy()
             interop[rows, cols] += table.column("interoperability").to_numpy()
-            shares += sharing(run_trust, threshold)
+            shares[rows, cols] += table.column("shares").to_numpy()
         count = max(len(runs), 1)
         trust, interop = trust / count, interop / count
         np.fill_diagonal(trust, np.nan)
@@ -238,7 +247,7 @@ class Results:
         return EndState(order, allies, trust, interop, shares / count, len(runs))
 
 
-Source = str | Path | Results | ExperimentResult | RunResult
+Source = Union[str, Path, Results, ExperimentResult, "RunResult"]
 """Anything the figures can be drawn from."""
 
 
@@ -252,39 +261,37 @@ def as_results(source: Source) -> Results:
     """
     if isinstance(source, Results):
         return source
-    if isinstance(source, RunResult):
-        return _held_in_memory(source)
     if isinstance(source, ExperimentResult):
         return load_results(source.directory)
     if isinstance(source, (str, Path)):
         return load_results(source)
+    from simulator.model.results import RunResult  # loaded already, if `source` is one
+
+    if isinstance(source, RunResult):
+        return _held_in_memory(source)
     raise TypeError(f"cannot draw figures of a {type(source).__name__}: expected a results "
                     "directory, a Results, an ExperimentResult or a RunResult")
 
 
 def _held_in_memory(run: RunResult) -> Results:
     """A run's `Results` read from the run itself, with the manifest it would be saved with."""
+    from simulator.model.results import SAVED_FROM
+
     if run.scenario is None:
         raise ValueError("drawing a run needs its scenario: use simulator.simulate, or "
                          "RunResult(output, scenario)")
-    return Results(run_manifest(run, run.scenario, SAVED_FROM, (), run.started), run=run)
+    return Results(run_manifest(run, SAVED_FROM, ()), run=run)
 
 
 def load_results(directory: str | Path) -> Results:
     """Open a results directory written by `simulator run` or `simulator compare`.
 
     Raises:
-        UserError: if the directory holds no finished results.
+        UserError: if the directory holds no finished results of this version's format.
     """
     directory = Path(directory)
-    try:
-        manifest = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise UserError(f"{directory}: not a results directory (no readable {MANIFEST})"
-                        ) from None
-    if manifest.get("kind") not in ("run", "experiment"):
-        raise UserError(f"{directory}: {MANIFEST} is not one of a run or an experiment")
-    if manifest["kind"] == "experiment" and manifest.get("status") != "finished":
+    manifest = read_manifest(directory)
+    if isinstance(manifest, ExperimentManifest) and manifest.status != "finished":
         raise UserError(f"{directory}: the experiment has not finished; run "
                         "`simulator compare` again to complete it")
     return Results(manifest, directory=directory)

@@ -13,9 +13,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from simulator.presentation.figures import KPIS, figures, informative_kpis
+from simulator.model.metrics import HEADLINE_KPIS, KPIS
+from simulator.presentation.figures import figures, informative_kpis
 from simulator.presentation.plot_data import Results, load_results
-from simulator.runs.outputs import atomic_text
+from simulator.runs.store import REPORT, atomic_text, run_file
 
 STYLE = """
 body { font-family: system-ui, sans-serif; max-width: 1100px; margin: 2em auto; color: #222;
@@ -35,7 +36,7 @@ figcaption { color: #555; font-size: 0.95em; margin-top: 0.3em; }
 def write_report(directory: str | Path) -> Path:
     """Write `DIR/report.html` for the results in `directory` and return its path."""
     results = load_results(directory)
-    return atomic_text(Path(directory) / "report.html", render(results))
+    return atomic_text(Path(directory) / REPORT, render(results))
 
 
 def render(results: Results) -> str:
@@ -62,11 +63,11 @@ def render(results: Results) -> str:
 def _kind_line(results: Results) -> str:
     manifest = results.manifest
     if results.kind == "run":
-        return (f"A single run, seed {manifest['seed']}, finished {manifest['finished']} "
-                f"in {manifest['wall_seconds']:.2f} s.")
+        return (f"A single run, seed {manifest.seed}, finished {manifest.finished} "
+                f"in {manifest.wall_seconds:.2f} s.")
     return (f"An experiment of {len(results.variants)} variants, "
-            f"{manifest['replications']} paired replications each, root seed "
-            f"{manifest['seed']}; finished {manifest['finished']}.")
+            f"{manifest.replications} paired replications each, root seed "
+            f"{manifest.seed}; finished {manifest.finished}.")
 
 
 def _scenario_words(results: Results) -> str:
@@ -104,31 +105,31 @@ def _contested(regions: list[str]) -> str:
 
 def _experiment_words(results: Results) -> str:
     manifest = results.manifest
-    experiment = manifest["experiment"]
+    experiment = manifest.experiment
     items = []
     for variant in results.variants:
-        entry = manifest["variants"][variant]
+        entry = manifest.variants[variant]
         change = "; ".join(f"<code>{_e(path)}</code> = {_e(json.dumps(value))}"
-                           for path, value in entry["overrides"].items())
-        said = _e(entry.get("description", ""))  # manifests of older runs have none
+                           for path, value in entry.overrides.items())
+        said = _e(entry.description)
         words = f"{said} ({change})" if said and change else said or change
         role = " (baseline)" if variant == results.baseline else ""
         items.append(f"<li><b>{_e(variant)}</b>{role}: {words or 'the scenario as it is'}</li>")
-    description = experiment.get("description", "").strip()
+    description = experiment.description.strip()
     return (f"<p>{_e(description)}</p>" if description else "") + (
         f"<ul>{''.join(items)}</ul><p>Replication <i>k</i> of every variant uses the same "
         "random numbers (common random numbers), so each difference to the baseline is "
         "paired. Differences are means over replications with 95% t-intervals; p-values are "
         "from paired t-tests, Holm-corrected across the variants for each KPI. The primary "
-        f"metric is <code>{_e(experiment['primary_metric'])}</code> ({experiment['goal']}). "
-        f"Stopped because: {_e(manifest['stop_reason'])}; failed runs: "
-        f"{len(manifest['failed_runs'])}.</p>")
+        f"metric is <code>{_e(experiment.primary_metric)}</code> ({experiment.goal}). "
+        f"Stopped because: {_e(manifest.stop_reason)}; failed runs: "
+        f"{len(manifest.failed_runs)}.</p>")
 
 
 def _comparison_table(results: Results) -> str:
     """KPIs down, variants across: each variant's paired difference to the baseline."""
     comparison = results.comparison.set_index(["kpi", "variant"])
-    primary = results.manifest["experiment"]["primary_metric"]
+    primary = results.manifest.experiment.primary_metric
     kpis = [primary] + [kpi for kpi in informative_kpis(results) if kpi != primary]
     variants = [variant for variant in results.variants if variant != results.baseline]
     header = "".join(f"<th>{_e(variant)}</th>" for variant in variants)
@@ -143,8 +144,7 @@ def _comparison_table(results: Results) -> str:
             cells.append(f"<td>{difference}<br><span class='ci'>[{row.ci_low:+.3g}, "
                          f"{row.ci_high:+.3g}] p={row.p_holm:.2g}</span></td>")
         baseline_mean = comparison.loc[(kpi, variants[0]), "baseline_mean"]
-        rows.append(f"<tr><td>{_e(KPIS.get(kpi, kpi))}</td><td>{baseline_mean:.4g}</td>"
-                    f"{''.join(cells)}</tr>")
+        rows.append(f"<tr>{_kpi_cell(kpi)}<td>{baseline_mean:.4g}</td>{''.join(cells)}</tr>")
     rows.append("</table><p class='muted'>Each cell: the variant's mean difference to the "
                 "baseline over paired replications, its 95% confidence interval and "
                 "Holm-corrected p-value; bold differences are significant at the 5% level. "
@@ -156,26 +156,32 @@ def _comparison_table(results: Results) -> str:
 def _kpi_table(results: Results) -> str:
     import pandas as pd
 
-    kpis = pd.read_csv(results.directory / "kpis.csv").iloc[0]
-    rows = "".join(f"<tr><td>{_e(label)}</td><td>{kpis[kpi]:.4g}</td></tr>"
-                   for kpi, label in KPIS.items())
+    kpis = pd.read_csv(results.directory / run_file("kpis", suffix="csv")).iloc[0]
+    rows = "".join(f"<tr>{_kpi_cell(kpi)}<td>{kpis[kpi]:.4g}</td></tr>"
+                   for kpi in HEADLINE_KPIS)
     return f"<table><tr><th>KPI</th><th>value</th></tr>{rows}</table>"
+
+
+def _kpi_cell(kpi: str) -> str:
+    """A KPI as a reader is shown it: its label, and its unit below."""
+    shown = KPIS[kpi]
+    return f"<td>{_e(shown.label)}<br><small class='muted'>{_e(shown.unit)}</small></td>"
 
 
 def _provenance(results: Results) -> str:
     manifest = results.manifest
     facts: dict[str, Any] = {"results directory": str(results.directory),
-                             "source": manifest["source"], "root seed": manifest["seed"],
-                             "started": manifest["started"], "finished": manifest["finished"]}
+                             "source": manifest.source, "root seed": manifest.seed,
+                             "started": manifest.started, "finished": manifest.finished}
     if results.kind == "experiment":
-        facts["experiment identity"] = manifest["identity"]
-        facts |= {f"scenario hash ({name})": entry["scenario_hash"]
-                  for name, entry in manifest["variants"].items()}
+        facts["experiment identity"] = manifest.identity
+        facts |= {f"scenario hash ({name})": entry.scenario_hash
+                  for name, entry in manifest.variants.items()}
     else:
-        facts["scenario hash"] = manifest["scenario_hash"]
-        facts["overrides"] = json.dumps(manifest["overrides"])
+        facts["scenario hash"] = manifest.scenario_hash
+        facts["overrides"] = json.dumps(manifest.overrides)
     facts |= {f"version of {package}": version
-              for package, version in manifest["versions"].items()}
+              for package, version in manifest.versions.items()}
     rows = "".join(f"<tr><td>{_e(key)}</td><td>{_e(str(value))}</td></tr>"
                    for key, value in facts.items())
     return f"<table>{rows}</table>"

@@ -16,12 +16,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from simulator.errors import Location, Problem, ScenarioError, UserError
-from simulator.model.loading import copy_data, validate
-from simulator.model.results import KPI_NAMES
+from simulator.model.loading import read_file, resolve
+from simulator.model.metrics import KPI_NAMES
 from simulator.model.schema import Scenario
-from simulator.model.yaml_source import Document, read_document
-from simulator.runs.experiment import MAX_REPLICATIONS, Experiment, Plan, Variant, resolve_variant
-from simulator.runs.runner import ExperimentResult, run_experiment
+from simulator.model.yaml_source import Document
+from simulator.runs.experiment import MAX_REPLICATIONS, Experiment, Plan
+from simulator.runs.runner import Progress, run_experiment
+from simulator.runs.store import ExperimentResult
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -36,7 +37,8 @@ RUN_COLUMNS = ("replication", "seed", "status")
 def run_design(scenario: Scenario | str | Path | Mapping[str, Any],
                rows: pd.DataFrame | Sequence[Mapping[str, Any]], *, replications: int = 1,
                seed: int = 0, workers: int | None = None, scheduler: str | None = None,
-               out: str | Path | None = None, progress: bool = False) -> pd.DataFrame:
+               out: str | Path | None = None, progress: Progress | None = None
+               ) -> pd.DataFrame:
     """Run every row of overrides over the same replications; one row of KPIs per run.
 
     Every row is resolved and validated before anything runs, so a bad value in row 900
@@ -53,7 +55,7 @@ def run_design(scenario: Scenario | str | Path | Mapping[str, Any],
         scheduler: address of a Dask scheduler; runs go to its workers instead.
         out: a results directory to keep; run again, the same design resumes there with
             only the runs that are missing. By default a temporary one, removed at the end.
-        progress: show a live progress bar on the terminal.
+        progress: told (runs done, runs in all, runs failed) as runs finish.
 
     Returns:
         One row per input row and replication, in input order: `row` (the input's index
@@ -125,10 +127,10 @@ def _base(scenario: Scenario | str | Path | Mapping[str, Any]) -> Document:
     if isinstance(scenario, Scenario):
         base = Document(data=scenario.model_dump(mode="json"), source="<scenario>")
     elif isinstance(scenario, Mapping):
-        base = Document(data=copy_data(scenario), source="<scenario>")
+        base = Document(data=scenario, source="<scenario>")  # never changed: rows copy it
     else:
-        base = read_document(scenario)
-    validate(base, Scenario)
+        base = read_file(scenario, "scenario")
+    resolve(base)
     return base
 
 
@@ -143,8 +145,8 @@ def _plan(base: Document, labels: list[Any], table: list[dict[str, Any]], replic
     for name, label, row in zip(names, labels, table):
         where = dict.fromkeys(row, Location(f"row {label}"))
         try:
-            scenarios[name], overrides[name] = resolve_variant(
-                base, Variant(set=tuple(row.items())), where)
+            scenarios[name], applied = resolve(base, row.items(), where)
+            overrides[name] = dict(applied)
         except ScenarioError as error:
             bad_rows += 1
             if bad_rows <= MAX_ROWS_REPORTED:

@@ -64,14 +64,19 @@ def _say(message: str) -> None:
 Result = TypeVar("Result")
 
 
+def validated(task: Task) -> Scenario:
+    """The task's scenario, validated once in each process (a variant has many runs)."""
+    scenario = _validated.get(task.scenario_key)
+    if scenario is None:
+        scenario = _validated.setdefault(task.scenario_key, scenario_from_dict(task.scenario))
+    return scenario
+
+
 def run_task(task: Task) -> Outcome:
     """Run one task; a failure is returned as an outcome, never lost or replaced."""
     try:
-        scenario = _validated.get(task.scenario_key)
-        if scenario is None:
-            scenario = _validated.setdefault(task.scenario_key, scenario_from_dict(task.scenario))
-        return Outcome(task, run_one(scenario, seed=task.seed, replication=task.replication,
-                                     trace=task.trace))
+        return Outcome(task, run_one(validated(task), seed=task.seed,
+                                     replication=task.replication, trace=task.trace))
     except Exception as error:  # the receipt of a failed run
         return Outcome(task, None, f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
 

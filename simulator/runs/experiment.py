@@ -14,16 +14,19 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from simulator.errors import Location, Problem, ScenarioError
-from simulator.model.loading import Override, apply_overrides, copy_data, expect_kind, validate
-from simulator.model.results import KPI_NAMES
+from simulator.model.loading import Override, read_file, resolve, validate
+from simulator.model.metrics import KPI_NAMES
 from simulator.model.schema import Id, Model, Scenario
-from simulator.model.yaml_source import Document, read_document
+from simulator.runs.store import scenario_hash
+
+if TYPE_CHECKING:
+    from simulator.model.yaml_source import Document
 
 MAX_REPLICATIONS = 100_000
 VARIANT_KEYS = ("description", "set", "scale")
@@ -115,8 +118,6 @@ class Plan:
         """What makes two runs of this plan interchangeable: the seed and each variant's
         resolved scenario. Replication counts and statistics settings may change between
         a run and its resumption."""
-        from simulator.runs.outputs import scenario_hash
-
         content = {"seed": self.experiment.seed,
                    "variants": {name: scenario_hash(s) for name, s in self.scenarios.items()}}
         return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
@@ -137,8 +138,7 @@ def load_experiment(path: str | Path) -> Plan:
     Raises:
         ScenarioError: every problem in the experiment file or in any variant, located.
     """
-    document = read_document(path)
-    expect_kind(document, "experiment")
+    document = read_file(path, "experiment")
     experiment = validate(document, Experiment)
     scenario_path = Path(path).parent / experiment.scenario
     return plan(experiment, scenario_path, document, str(path))
@@ -146,9 +146,10 @@ def load_experiment(path: str | Path) -> Plan:
 
 def plan(experiment: Experiment, scenario_path: Path, document: Document | None = None,
          source: str = "<experiment>") -> Plan:
-    """Resolve each variant of `experiment` against the scenario file at `scenario_path`."""
+    """Resolve each variant of `experiment` against the scenario file at `scenario_path`,
+    read once; problems of reading it are said at the experiment's `scenario` line."""
     try:
-        base = read_document(scenario_path)
+        base = read_file(scenario_path, "scenario")
     except ScenarioError as error:
         raise _from_experiment(error, document, ("scenario",)) from None
     scenarios: dict[str, Scenario] = {}
@@ -160,13 +161,14 @@ def plan(experiment: Experiment, scenario_path: Path, document: Document | None 
         try:
             variant = read_variant(written, lambda key: document.locate((*origin, key))
                                    if document else Location(source))
-            scenarios[name], overrides[name] = resolve_variant(
-                base, variant, _override_locations(document, origin))
+            scenarios[name], applied = resolve(base, variant.set,
+                                               _override_locations(document, origin),
+                                               scale=variant.scale)
         except ScenarioError as error:
             problems.extend(Problem(p.location, f"variants.{name}: {p.path}".rstrip(": "),
                                     p.message) for p in error.problems)
             continue
-        descriptions[name] = variant.description
+        overrides[name], descriptions[name] = dict(applied), variant.description
     if problems:
         raise ScenarioError(problems)
     return Plan(experiment, source, str(scenario_path), scenarios, overrides, descriptions)
@@ -197,33 +199,6 @@ def read_variant(written: Mapping[str, Any], locate: Callable[[str], Location]) 
     paths = [(key, value) for key, value in written.items() if key not in VARIANT_KEYS]
     return Variant(own.get("description", ""), (*paths, *own.get("set", {}).items()),
                    tuple(own.get("scale", {}).items()))
-
-
-def resolve_variant(base: Document, variant: Variant,
-                    where: Mapping[str, Location]) -> tuple[Scenario, dict[str, Any]]:
-    """Apply a variant to a copy of the scenario document and validate it; returns the
-    scenario and the overrides as applied (each value changed, by path, and its final value).
-
-    Raises:
-        ScenarioError: every override that does not apply and every problem of the result,
-            located by `where` (each override's line) and by the scenario file.
-    """
-    document = Document(data=copy_data(base.data), source=base.source,
-                        locations=dict(base.locations), problems=list(base.problems),
-                        left_out=list(base.left_out))
-    problems: list[Problem] = []
-    applied: list[Override] = []
-    try:  # every override that resolves is applied, so validation sees them all
-        applied = apply_overrides(document, variant.set, where, scale=variant.scale)
-    except ScenarioError as error:
-        problems.extend(error.problems)
-    try:
-        scenario = validate(document, Scenario)
-    except ScenarioError as error:
-        problems.extend(error.problems)
-    if problems:
-        raise ScenarioError(problems)
-    return scenario, dict(applied)
 
 
 def _override_locations(document: Document | None, origin: tuple[str, ...]) -> Mapping:

@@ -1,0 +1,550 @@
+"""The results directory: its layout, its manifest, its journal, and every write into it.
+
+What `simulator run` and `simulator compare` write, and what the figures, the
+report and `ExperimentResult` read, is named here and nowhere else. Every file
+is written to a temporary name in the same directory and renamed into place,
+so a reader (or an interrupted run) never sees half a file. The manifest is a
+typed record with a format version, read and written only here; a directory
+of another format is refused with what to do, never misread.
+
+Nothing here runs a simulation: the read side (figures, report) imports this
+module without SimPy, the engine or the YAML loader.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import platform
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from simulator.errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+
+    from simulator.model.loading import Override
+    from simulator.model.processes import TraceEvent
+    from simulator.model.results import RunResult
+    from simulator.model.schema import Scenario
+
+FORMAT_VERSION = 2
+"""The format of results directories this version writes and reads. Format 2 added the
+`shares` column to the end-of-run tables; format 1 manifests say no version."""
+PACKAGES = ("simpy", "numpy", "pydantic", "pandas", "pyarrow", "scipy", "matplotlib")
+"""The packages whose versions a manifest records."""
+
+Kind = Literal["run", "experiment"]
+
+# --- the layout ---------------------------------------------------------------------------------
+
+MANIFEST, PLOTS, REPORT = "manifest.json", "plots", "report.html"
+SERIES, FINAL = "series", "final"
+TRACE, TRACES = "trace", "traces"
+"""A single run's event trace (`trace.jsonl`); an experiment's folder of them."""
+JOURNAL = "runs.jsonl"
+SUMMARY_CSV, SUMMARY_PARQUET, COMPARISON = "summary.csv", "summary.parquet", "comparison.csv"
+
+
+def run_file(table: str, variant: str | None = None, replication: int = 0,
+             suffix: str = "parquet") -> str:
+    """Where one run keeps a table, relative to its results directory: at the top of a
+    single run's (`series.parquet`); in an experiment's, one folder per table partitioned
+    by variant (Hive style), so that one glob per table reads every run."""
+    if variant is None:
+        return f"{table}.{suffix}"
+    return f"{table}/variant={variant}/rep-{replication:05d}.{suffix}"
+
+
+RUN_FILES = (*(run_file(table, suffix=suffix) for table in (SERIES, "nations", "regions")
+               for suffix in ("parquet", "csv")),
+             *(run_file(table, suffix="csv") for table in ("kpis", "trust", "interoperability")),
+             run_file(FINAL), run_file(TRACE, suffix="jsonl"))
+"""Every table a single run writes; with its manifest, figures and report, all a run's
+directory holds of it (the user's other files stay)."""
+EXPERIMENT_OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, SUMMARY_CSV, SUMMARY_PARQUET,
+                      COMPARISON, PLOTS, REPORT)
+"""Everything an experiment writes; `--force` removes only these."""
+
+
+# --- the manifest -------------------------------------------------------------------------------
+
+
+class _Part(BaseModel):
+    """A part of a manifest: written by this module only, so an unknown key is damage."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RunManifest(_Part):
+    """A single run's receipt: what ran, from what, with which seed and versions."""
+
+    kind: Literal["run"] = "run"
+    version: Literal[FORMAT_VERSION] = FORMAT_VERSION
+    source: str
+    """The scenario file, or what the run was made from in Python."""
+    scenario: dict[str, Any]
+    """The resolved scenario, as plain data."""
+    scenario_hash: str
+    overrides: list[tuple[str, Any]]
+    """Each override as given (`--set`): dotted path and value."""
+    seed: int
+    replication: int
+    versions: dict[str, str]
+    started: str
+    """ISO 8601 time in UTC, to the second, as are the other times of a manifest."""
+    finished: str
+    wall_seconds: float
+    files: dict[str, str] = {}
+    """Each table written, with its SHA-256 (none for a run held in memory)."""
+
+
+class VariantRecord(_Part):
+    """One variant of an experiment as resolved."""
+
+    description: str
+    overrides: dict[str, Any]
+    """Every value the variant changes, by path (list items by id), with its final value."""
+    scenario_hash: str
+    scenario: dict[str, Any]
+
+
+class ExperimentRecord(BaseModel):
+    """The experiment's settings as given, kept whole; typed where the results are read."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    description: str
+    baseline: str
+    primary_metric: str
+    goal: Literal["maximize", "minimize"]
+
+
+class ExperimentManifest(_Part):
+    """An experiment's receipt: every variant resolved, how far it got, and why it stopped."""
+
+    kind: Literal["experiment"] = "experiment"
+    version: Literal[FORMAT_VERSION] = FORMAT_VERSION
+    name: str
+    status: Literal["running", "interrupted", "failed", "finished"]
+    identity: str
+    """What makes two runs interchangeable (`Plan.identity`): a resumption needs the same."""
+    source: str
+    scenario_source: str
+    experiment: ExperimentRecord
+    seed: int
+    variants: dict[str, VariantRecord]
+    versions: dict[str, str]
+    started: str
+    interrupted: str | None = None
+    failed: str | None = None
+    finished: str | None = None
+    stop_reason: str | None = None
+    replications: int | None = None
+    """How many replications of each variant are current (once finished)."""
+    failed_runs: list[str] | None = None
+    files: dict[str, str] = {}
+    """The summary's and the comparison's SHA-256 (once finished)."""
+
+    @property
+    def variant_names(self) -> list[str]:
+        """The baseline first, then the others in the experiment's order."""
+        baseline = self.experiment.baseline
+        return [baseline] + [name for name in self.variants if name != baseline]
+
+
+Manifest = RunManifest | ExperimentManifest
+MANIFESTS: dict[Kind, type[Manifest]] = {"run": RunManifest, "experiment": ExperimentManifest}
+
+
+class _Header(BaseModel):
+    """What the manifest of every format says: whose results, and in which format."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Kind
+    version: int = 1
+    """Format 1, the first, wrote no version."""
+
+
+def write_manifest(directory: Path, manifest: Manifest) -> Path:
+    """The manifest as indented JSON, for people and other tools to read too."""
+    return atomic_text(directory / MANIFEST,
+                       json.dumps(manifest.model_dump(mode="json"), indent=2) + "\n")
+
+
+def read_manifest(directory: Path) -> Manifest:
+    """The manifest of a results directory of this format.
+
+    Raises:
+        UserError: if the directory has none, or one of another format, or a damaged one;
+            the message says what to do.
+    """
+    data, header = _read_header(directory)
+    if header is None:
+        raise UserError(f"{directory}: not a results directory (no {MANIFEST} of a run or "
+                        "an experiment)")
+    if header.version != FORMAT_VERSION:
+        age = "an earlier" if header.version < FORMAT_VERSION else "a newer"
+        advice = (_rewrite(header.kind) if header.version < FORMAT_VERSION
+                  else "read it with that version")
+        raise UserError(f"{directory}: written by {age} version of simulator (results format "
+                        f"{header.version}; this version reads format {FORMAT_VERSION}); "
+                        f"{advice}")
+    try:
+        return MANIFESTS[header.kind].model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(map(str, first["loc"]))
+        raise UserError(f"{directory}: {MANIFEST} is damaged ({where}: {first['msg']}); "
+                        f"{_rewrite(header.kind)}") from None
+
+
+def _read_header(directory: Path) -> tuple[Any, _Header | None]:
+    """The manifest's data and header; no header if there is no manifest of ours."""
+    try:
+        data = json.loads((directory / MANIFEST).read_text(encoding="utf-8"))
+        return data, _Header.model_validate(data)
+    except (OSError, ValueError):  # unreadable, not JSON, or not a manifest (ValidationError)
+        return None, None
+
+
+def _rewrite(kind: Kind) -> str:
+    again = "`simulator run` again" if kind == "run" else "`simulator compare` again with --force"
+    return f"run {again} to rewrite it"
+
+
+# --- preparing a directory ----------------------------------------------------------------------
+
+
+def prepare_directory(directory: Path, kind: Kind, identity: str | None = None,
+                      force: bool = False) -> None:
+    """Create `directory`, or make it ready for results of `kind`. A run's directory is
+    reused (`write_run` replaces the previous run as a whole); an experiment's is resumed
+    when it holds the same experiment (`identity`) in this format, and with `force` its
+    results are replaced otherwise.
+
+    Raises:
+        UserError: if it holds anything but results of `kind`, so nothing of the user's
+            is overwritten; or another experiment's results, without `force`.
+    """
+    if directory.exists() and not directory.is_dir():
+        raise UserError(f"{directory}: exists and is not a directory")
+    if directory.is_dir() and any(directory.iterdir()):
+        _, header = _read_header(directory)
+        if header is None or header.kind != kind:
+            article = "a" if kind == "run" else "an"
+            raise UserError(f"{directory}: not empty and not a results directory of "
+                            f"{article} {kind}; choose another --out")
+        if kind == "experiment":
+            _reuse_experiment(directory, identity, force)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UserError(f"{directory}: cannot create the directory ({error.strerror})") from None
+
+
+def _reuse_experiment(directory: Path, identity: str | None, force: bool) -> None:
+    """Resume the same experiment; replace another's (or one of another format) if `force`."""
+    try:
+        previous = read_manifest(directory)
+    except UserError as error:
+        refusal = str(error)
+    else:
+        if previous.identity == identity:
+            return
+        refusal = (f"{directory}: holds results of a different experiment ({previous.name!r}, "
+                   "other scenarios or seed); choose another --out, or add --force to "
+                   "replace them")
+    if not force:
+        raise UserError(refusal)
+    _remove(directory, EXPERIMENT_OUTPUTS)
+
+
+def _remove(directory: Path, names: Iterable[str]) -> None:
+    for name in names:
+        target = directory / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
+    """Call `write(temporary_path)`, then rename the result to `path`."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def atomic_text(path: Path, text: str) -> Path:
+    return atomic_write(path, lambda temporary: temporary.write_text(text, encoding="utf-8"))
+
+
+def atomic_bytes(path: Path, content: bytes) -> Path:
+    return atomic_write(path, lambda temporary: temporary.write_bytes(content))
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """SHA-256 of the resolved scenario, independent of key order and formatting."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
+                           separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def file_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def now() -> str:
+    """The time a manifest records: UTC, to the second."""
+    return timestamp(datetime.now(timezone.utc))
+
+
+def timestamp(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
+
+
+def versions() -> dict[str, str]:
+    """Python's and the packages' versions, for provenance."""
+    return dict(_versions())
+
+
+@functools.cache  # reading package metadata takes about 12 ms; it cannot change in a run
+def _versions() -> dict[str, str]:
+    from simulator import __version__
+
+    found = {"python": platform.python_version(), "simulator": __version__}
+    for package in PACKAGES:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = "not installed"
+    return found
+
+
+def arrow_table(columns: dict[str, np.ndarray]) -> pa.Table:
+    """A table of numpy columns in Arrow, typed as its Parquet file stores it.
+
+    Text is stored as large strings, as pandas stores it. The variant is stored
+    as a dictionary, the type pyarrow (and so pandas) gives the `variant=` folder
+    of an experiment's files: the column in the file and the one in the path
+    then merge, and `pandas.read_parquet(DIR/series)` reads them as one dataset."""
+    import pyarrow as pa
+
+    return pa.table({name: pa.array(values).dictionary_encode() if name == "variant"
+                     else pa.array(values, type=pa.large_string()
+                                   if values.dtype.kind in "UO" else None)
+                     for name, values in columns.items()})
+
+
+def parquet_bytes(columns: dict[str, np.ndarray]) -> bytes:
+    """A table of numpy columns as Parquet bytes, straight through Arrow (through pandas
+    it cost the parent of an experiment more than a run costs a worker)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = pa.BufferOutputStream()
+    pq.write_table(arrow_table(columns), buffer)
+    return buffer.getvalue().to_pybytes()
+
+
+def trace_records(trace: Iterable[TraceEvent], identity: dict[str, Any]
+                  ) -> list[dict[str, Any]]:
+    """The event trace as one flat record per event, each led by the run's `identity`."""
+    return [{**identity, "time": event.time, "kind": event.kind, "entity": event.entity,
+             **event.detail} for event in trace]
+
+
+def trace_lines(trace: Iterable[TraceEvent], identity: dict[str, Any]) -> str:
+    """The event trace as JSON Lines: one event per line, in time order."""
+    return "".join(json.dumps(record) + "\n" for record in trace_records(trace, identity))
+
+
+def write_run(result: RunResult, directory: Path, source: str,
+              overrides: Iterable[Override]) -> list[Path]:
+    """Write one run's tables, KPIs, matrices and manifest into `directory`, in place of a
+    previous run's: its tables, figures and report go first, so that nothing of it (a
+    trace, a figure the next run would not redraw) stays beside the new run."""
+    import pandas as pd
+
+    _remove(directory, (*RUN_FILES, MANIFEST, PLOTS, REPORT))
+    written = []
+    for table in (SERIES, "nations", "regions"):
+        frame = getattr(result, table)
+        written.append(_write_parquet(directory / run_file(table), result.columns(table)))
+        written.append(atomic_write(directory / run_file(table, suffix="csv"),
+                                    lambda path, frame=frame: frame.to_csv(path, index=False)))
+    kpis = pd.DataFrame([{**result.identity, **result.kpis}])
+    written.append(atomic_write(directory / run_file("kpis", suffix="csv"),
+                                lambda path: kpis.to_csv(path, index=False)))
+    written.append(atomic_write(directory / run_file("trust", suffix="csv"),
+                                lambda path: result.trust.to_csv(path)))
+    written.append(atomic_write(directory / run_file("interoperability", suffix="csv"),
+                                lambda path: result.interoperability.to_csv(path, index=False)))
+    written.append(_write_parquet(directory / run_file(FINAL), result.columns(FINAL)))
+    if result.output.trace is not None:
+        written.append(atomic_text(directory / run_file(TRACE, suffix="jsonl"),
+                                   trace_lines(result.output.trace, result.identity)))
+    manifest = run_manifest(result, source, overrides).model_copy(
+        update={"files": {path.name: file_hash(path) for path in written}})
+    written.append(write_manifest(directory, manifest))
+    return written
+
+
+def run_manifest(result: RunResult, source: str, overrides: Iterable[Override]) -> RunManifest:
+    """A run's receipt without its files' checksums: what `write_run` writes (with them)
+    and what the figures read of a run held in memory."""
+    return RunManifest(
+        source=source, scenario=result.scenario.model_dump(mode="json"),
+        scenario_hash=scenario_hash(result.scenario), overrides=list(overrides),
+        seed=result.seed, replication=result.output.replication, versions=versions(),
+        started=timestamp(result.started), finished=now(),
+        wall_seconds=round(result.output.wall_seconds, 4))
+
+
+def _write_parquet(path: Path, columns: dict[str, np.ndarray]) -> Path:
+    return atomic_bytes(path, parquet_bytes(columns))
+
+
+# --- the journal of an experiment's runs --------------------------------------------------------
+
+
+@dataclass
+class Journal:
+    """The append-only record of an experiment's finished runs, one JSON line each, with
+    its files' checksums and KPIs; read back with every line verified, so that an
+    interrupted experiment resumes with exactly the runs that are missing."""
+
+    directory: Path
+    runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+
+    @property
+    def path(self) -> Path:
+        return self.directory / JOURNAL
+
+    def load(self) -> None:
+        """Trust a run only if its line is whole and its files match their checksums."""
+        if not self.path.exists():
+            return
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+                key = (entry["variant"], int(entry["replication"]))
+            except (ValueError, KeyError, TypeError):
+                continue  # a line torn by a kill
+            if entry.get("error") is None and not self._verified(entry):
+                continue
+            self.runs[key] = entry
+
+    def record(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(entry, sort_keys=True) + "\n"
+        with self.path.open("a", encoding="utf-8") as journal:
+            journal.write(line)
+            journal.flush()
+            os.fsync(journal.fileno())
+        self.runs[(entry["variant"], entry["replication"])] = entry
+
+    def done(self, variant: str, replication: int) -> bool:
+        entry = self.runs.get((variant, replication))
+        return entry is not None and entry.get("error") is None
+
+    def failures(self) -> list[str]:
+        """The runs that failed, as `variant/replication`, in order."""
+        return [f"{variant}/{replication}" for (variant, replication), entry
+                in sorted(self.runs.items()) if entry.get("error")]
+
+    def _verified(self, entry: dict[str, Any]) -> bool:
+        files = entry.get("files")
+        if not isinstance(files, dict) or not files:
+            return False
+        try:
+            return all((self.directory / name).is_file()
+                       and file_hash(self.directory / name) == digest
+                       for name, digest in files.items())
+        except OSError:
+            return False
+
+
+# --- reading an experiment ----------------------------------------------------------------------
+
+
+def read_summary(directory: Path) -> pd.DataFrame:
+    """An experiment's summary, typed (counts as integers, the variant as in its runs'
+    files)."""
+    import pandas as pd
+
+    return pd.read_parquet(directory / SUMMARY_PARQUET)
+
+
+class ExperimentResult:
+    """An experiment's results directory, read as tables on first use.
+
+    Every table holds the same runs: the manifest's `replications` of each
+    variant, those that finished. A directory may keep more (from an earlier,
+    larger request, for reuse); they are not read.
+    """
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    @property
+    def manifest(self) -> ExperimentManifest:
+        manifest = read_manifest(self.directory)
+        if not isinstance(manifest, ExperimentManifest):
+            raise UserError(f"{self.directory}: results of a single run, not of an experiment")
+        return manifest
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per variant and replication: its status, scenario, seed and KPIs."""
+        return read_summary(self.directory)
+
+    @property
+    def comparison(self) -> pd.DataFrame:
+        """Each variant against the baseline, per KPI: paired difference, CI, p-values."""
+        import pandas as pd
+
+        return pd.read_csv(self.directory / COMPARISON)
+
+    @property
+    def series(self) -> pd.DataFrame:
+        """Every current run's sampled series, in the summary's order."""
+        return self._runs_table(SERIES)
+
+    @property
+    def final(self) -> pd.DataFrame:
+        """Every current run's end-of-run trust, interoperability and sharing of each pair."""
+        return self._runs_table(FINAL)
+
+    def _runs_table(self, table: str) -> pd.DataFrame:
+        """One table of the runs that finished among the summary's (the current ones)."""
+        import pyarrow.parquet as pq
+
+        summary = self.summary
+        runs = summary[summary.status == "ok"]
+        files = [str(self.directory / run_file(table, variant, replication))
+                 for variant, replication in zip(runs.variant, runs.replication)]
+        return pq.read_table(files, partitioning=None).to_pandas()
+
+    def __repr__(self) -> str:
+        return f"ExperimentResult({str(self.directory)!r})"
