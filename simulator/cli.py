@@ -398,7 +398,7 @@ def describe(path: Path) -> str:
 
 
 def schema_command(arguments: argparse.Namespace) -> int:
-    from simulator.model.json_schema import experiment_schema, scenario_schema
+    from simulator.runs.json_schema import experiment_schema, scenario_schema
 
     schema = experiment_schema() if arguments.experiment else scenario_schema()
     print(json.dumps(schema, indent=2))
