@@ -1,10 +1,8 @@
-"""Figures and the report, checked on the matplotlib objects and the HTML, not on file existence."""
+"""Figures, checked on the matplotlib objects, not on file existence."""
 
 from __future__ import annotations
 
-import base64
 import json
-from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +19,6 @@ from simulator.errors import UserError
 from simulator.model.results import RunResult
 from simulator.presentation import figures
 from simulator.presentation.plot_data import load_results
-from simulator.presentation.report import render, write_report
 from simulator.runs.store import ExperimentResult
 
 from .conftest import SCENARIOS, world_of
@@ -210,62 +207,10 @@ def test_single_run_figures(single_run):
     assert all(ax.get_xlabel() == "time (years)" for ax in figure.axes)
 
 
-class _Page(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.images, self.links, self.text = [], [], []
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "img":
-            self.images.append(attrs)
-        for key in ("href", "src"):
-            if key in attrs:
-                self.links.append(attrs[key])
-
-    def handle_data(self, data):
-        self.text.append(data)
-
-
-def test_report_embeds_every_figure_and_the_comparison(small_clean, tmp_path):
-    import shutil
-
-    target = tmp_path / "report"
-    shutil.copytree(small_clean, target)
-    path = write_report(target)
-    page = _Page()
-    page.feed(path.read_text())
-    results = load_results(target)
-    assert len(page.images) == len(plots.figures(results))
-    for image in page.images:
-        assert image["src"].startswith("data:image/png;base64,")
-        assert base64.b64decode(image["src"].split(",", 1)[1])[:4] == b"\x89PNG"
-    assert not [link for link in page.links if link.startswith(("http:", "https:", "//"))]
-    text = " ".join(page.text)
-    comparison = results.comparison.set_index(["kpi", "variant"])
-    difference = comparison.loc[("mean_interop_ally_partner", "more_exercises"), "difference"]
-    assert f"{difference:+.4g}" in text
-    assert "more_exercises" in text and "exercises.sea_breeze.every_days" in text
-    assert "common random numbers" in text and "Holm" in text
-    assert str(results.manifest.seed) in text and results.manifest.identity in text
-
-
-def test_report_and_plot_commands(single_run, tmp_path, capsys):
-    assert main(["report", str(single_run)]) == 0
-    html = (single_run / "report.html").read_text()
-    assert html.count("<img") == 4 and "Scenario <b>baseline</b>" in html
+def test_the_plot_command_draws_every_figure_of_a_run(single_run):
     assert main(["plot", str(single_run), "--format", "svg"]) == 0
     assert sorted(p.name for p in (single_run / "plots").glob("*.svg")) == [
         "heatmaps.svg", "metrics.svg", "sharing_network.svg", "timeline.svg"]
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    assert main(["report", str(empty)]) == 2
-    assert "not a results directory" in capsys.readouterr().err
-
-
-def test_render_names_the_single_run(single_run):
-    html = render(load_results(single_run))
-    assert "A single run, seed 0" in html
 
 
 # --- what the figures take -------------------------------------------------------------------

@@ -37,7 +37,7 @@ from simulator.presentation.plot_data import Results, Source, as_results, load_r
 
 __all__ = ["OKABE_ITO", "FigureSpec", "draw_all", "fan_chart", "figures", "forest_plot",
            "heatmaps", "informative_kpis", "kpi_distributions", "load_results", "metrics_over_time",
-           "sharing_network", "timeline"]
+           "save_figure", "sharing_network", "timeline"]
 
 Panels = Figure | SubFigure
 """Where a multi-panel figure draws: a whole Figure or a SubFigure of one."""
@@ -433,14 +433,21 @@ def draw_all(source: Source, formats: tuple[str, ...] = ("png",),
         raise ValueError("a run held in memory has no results directory: pass folder=, or "
                          "save it with result.save(directory)")
     folder = Path(folder) if folder is not None else results.directory / "plots"
+    return [path for spec in figures(results) for path in save_figure(spec, folder, formats)]
+
+
+def save_figure(spec: FigureSpec, folder: Path, formats: tuple[str, ...] = ("png",)
+                ) -> list[Path]:
+    """Draw one figure once and write it into `folder` in each format: what `draw_all`
+    does for every figure, and the report for one it finds missing, so both write the same
+    file."""
+    from simulator.runs.store import atomic_write
+
     folder.mkdir(parents=True, exist_ok=True)
-    written = []
-    for spec in figures(results):
-        figure = spec.draw()
-        for fmt in formats:
-            written.append(atomic_write(folder / f"{spec.name}.{fmt}",
-                                        lambda path: figure.savefig(path, format=fmt, dpi=100)))
-    return written
+    figure = spec.draw()
+    return [atomic_write(folder / f"{spec.name}.{fmt}",
+                         lambda path: figure.savefig(path, format=fmt, dpi=100))
+            for fmt in formats]
 
 
 # --- helpers -----------------------------------------------------------------------------------
