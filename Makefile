@@ -11,6 +11,9 @@ run: $(STAMP)
 	$(BIN)/simulator report results/compare_policies
 
 test: $(STAMP)
+	@# the checks people use to help themselves: lint and types, so the hints stay true
+	$(BIN)/ruff check simulator tests benchmarks
+	$(BIN)/mypy
 	@# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: no tests were collected" >&2; exit 1; fi; \

@@ -360,7 +360,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     if best is None:
         console.print(f"No variant is significantly better than {experiment.baseline!r} on "
                       f"{metric} at the 5% level (Holm-corrected).")
-    console.print(f"{manifest.stop_reason}; {len(manifest.failed_runs)} failed runs. Results "
+    console.print(f"{manifest.stop_reason}; {len(manifest.failures)} failed runs. Results "
                   f"in {result.directory}/ ({SUMMARY_CSV}, {COMPARISON}, {SERIES}/, {PLOTS}/); "
                   f"`simulator report {result.directory}` writes the HTML report.")
 

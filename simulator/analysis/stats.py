@@ -176,6 +176,7 @@ def compare(
     by_replication = summary.pivot(index="replication", columns="variant", values=kpis)
     for kpi in kpis:
         base = by_replication[kpi, baseline].to_numpy(dtype=float)
+        p_values = []
         for variant in others:
             other = by_replication[kpi, variant].to_numpy(dtype=float)
             paired = np.isfinite(base) & np.isfinite(other)
@@ -186,7 +187,8 @@ def compare(
                 "difference": difference.mean, "ci_low": difference.low,
                 "ci_high": difference.high, "p_value": difference.p_value,
             }
-        adjusted = holm([results[variant, kpi]["p_value"] for variant in others])
+            p_values.append(difference.p_value)
+        adjusted = holm(p_values)
         for variant, p_holm in zip(others, adjusted):
             results[variant, kpi]["p_holm"] = float(p_holm)
             results[variant, kpi]["significant"] = bool(p_holm < 1 - confidence)

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import math
 import typing
+from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-Values = float | NDArray[np.float64]
-"""What the formulas take and give: a plain float, or an array of them cell by cell."""
+Array = NDArray[np.float64]
+Values = float | Array
+"""What the formulas take and give: a plain float, or an array of them cell by cell.
+Their overloads say which: floats give a float; an array first among the values gives
+an array; other mixtures, either."""
 LN2 = math.log(2.0)
 LEVEL_EDGES = (0.25, 0.5, 0.75)
 """Interoperability levels: below 0.25 not interoperable (0), deconflicted (1),
@@ -32,6 +36,16 @@ def decay_rate(half_life_days: float) -> float:
     return LN2 / half_life_days
 
 
+@overload
+def decayed(value: float, rate: float, elapsed_days: float, out: None = None) -> float: ...
+@overload
+def decayed(value: Array, rate: Values, elapsed_days: Values, out: Array | None = None
+            ) -> Array: ...
+@overload
+def decayed(value: Values, rate: Values, elapsed_days: Values, out: Array | None = None
+            ) -> Values: ...
+
+
 def decayed(value: Values, rate: Values, elapsed_days: Values,
             out: NDArray[np.float64] | None = None) -> Values:
     """A quantity after `elapsed_days` of exponential decay toward zero, exactly.
@@ -46,10 +60,26 @@ def decayed(value: Values, rate: Values, elapsed_days: Values,
     return np.multiply(value, out, out=out)
 
 
+@overload
+def learning_gain(rate: float, intensity: float, absorb: float, fit: float) -> float: ...
+@overload
+def learning_gain(rate: float, intensity: float, absorb: Array, fit: Values) -> Array: ...
+@overload
+def learning_gain(rate: float, intensity: float, absorb: Values, fit: Values) -> Values: ...
+
+
 def learning_gain(rate: float, intensity: float, absorb: Values, fit: Values) -> Values:
     """Share of the remaining gap one training closes: `clip(rate*intensity*absorb*fit, 0, 1)`."""
     gain = rate * intensity * absorb * fit
     return np.minimum(np.maximum(gain, 0.0), 1.0)  # np.clip, without its overhead
+
+
+@overload
+def learn(level: float, gain: float) -> float: ...
+@overload
+def learn(level: Array, gain: Values) -> Array: ...
+@overload
+def learn(level: Values, gain: Values) -> Values: ...
 
 
 def learn(level: Values, gain: Values) -> Values:
@@ -60,6 +90,17 @@ def learn(level: Values, gain: Values) -> Values:
 def trained_steady_state(gain: float, rate: float, interval_days: float) -> float:
     """Level just after each training, once trainings every `interval_days` have settled."""
     return gain / (1.0 - (1.0 - gain) * math.exp(-rate * interval_days))
+
+
+@overload
+def trust(positive: float, negative: float, prior: float, prior_weight: float,
+          out: None = None) -> float: ...
+@overload
+def trust(positive: Array, negative: Values, prior: Values, prior_weight: float,
+          out: Array | None = None) -> Array: ...
+@overload
+def trust(positive: Values, negative: Values, prior: Values, prior_weight: float,
+          out: Array | None = None) -> Values: ...
 
 
 def trust(positive: Values, negative: Values, prior: Values, prior_weight: float,
@@ -77,6 +118,23 @@ def trust(positive: Values, negative: Values, prior: Values, prior_weight: float
     np.add(np.multiply(prior, prior_weight, out=out), positive, out=out)
     denominator = np.add(np.add(positive, prior_weight, out=positive), negative, out=positive)
     return np.divide(out, denominator, out=out)
+
+
+@overload
+def interoperability(standards_i: float, standards_j: float,
+                     proficiency_i: float, proficiency_j: float,
+                     familiarity: float, weights: tuple[float, float, float],
+                     out: None = None, scratch: None = None) -> float: ...
+@overload
+def interoperability(standards_i: Array, standards_j: Values,
+                     proficiency_i: Values, proficiency_j: Values,
+                     familiarity: Values, weights: tuple[float, float, float],
+                     out: Array | None = None, scratch: Array | None = None) -> Array: ...
+@overload
+def interoperability(standards_i: Values, standards_j: Values,
+                     proficiency_i: Values, proficiency_j: Values,
+                     familiarity: Values, weights: tuple[float, float, float],
+                     out: Array | None = None, scratch: Array | None = None) -> Values: ...
 
 
 def interoperability(standards_i: Values, standards_j: Values,

@@ -20,7 +20,7 @@ import typing
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 import pydantic
 import yaml
@@ -29,7 +29,12 @@ from simulator.errors import Location, Problem, ScenarioError, UserError
 from simulator.model.schema import Scenario
 from simulator.model.yaml_source import Document, Path_, read_document
 
+if TYPE_CHECKING:
+    from typing_extensions import TypeForm
+
 Override = tuple[str, Any]
+ChangeKind = Literal["set", "scale"]
+"""An override sets a value, or scales a number."""
 OVERRIDE_SOURCE = "--set"
 SCALE_SOURCE = "scale"
 """Where a scaling given without a location (from Python) is said to come from."""
@@ -229,10 +234,11 @@ def _stand_in(model: type[pydantic.BaseModel], path: Path_) -> Any:
     """A value the field at `path` accepts; none for an id, which other parts name (a
     stand-in would make their references look wrong)."""
     field = _field_at(model, path)
-    if field is None or path[-1] == "id":
+    if field is None or field.annotation is None or path[-1] == "id":
         return _ABSENT
-    constrained = (typing.Annotated[field.annotation, *field.metadata] if field.metadata
-                   else field.annotation)
+    constrained = field.annotation
+    if field.metadata:  # a form built at run time, which mypy cannot follow
+        constrained = cast("TypeForm[Any]", typing.Annotated[field.annotation, *field.metadata])
     adapter = pydantic.TypeAdapter(constrained)
     for candidate in STAND_INS:
         try:
@@ -274,7 +280,8 @@ def _changes(document: Document, overrides: Iterable[Override], scale: Iterable[
              where: Mapping[str, Location]) -> tuple[list[_Change], list[Problem]]:
     """Each override with the concrete paths it names; and those that name none."""
     changes, problems = [], []
-    for kind, pairs in (("set", overrides), ("scale", scale)):
+    kinds: list[tuple[ChangeKind, Iterable[Override]]] = [("set", overrides), ("scale", scale)]
+    for kind, pairs in kinds:
         for dotted_path, value in pairs:
             origin = where.get(dotted_path, Location(OVERRIDE_SOURCE if kind == "set"
                                                      else SCALE_SOURCE))
@@ -314,7 +321,7 @@ def _apply(document: Document, change: _Change) -> tuple[list[Override], list[Pr
 class _Change:
     """One override as given, and the concrete paths (list items by index) it names."""
 
-    kind: Literal["set", "scale"]
+    kind: ChangeKind
     dotted_path: str
     value: Any
     origin: Location

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Generator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
@@ -22,6 +22,7 @@ from simulator.model import dynamics
 from simulator.model.metrics import Counts
 from simulator.model.schema import (
     DAYS_PER_YEAR,
+    CrisisKind,
     Exercise,
     Program,
     Scenario,
@@ -34,7 +35,8 @@ from simulator.model.world import ModuleEffects, World
 Process = Generator[simpy.Event, Any, Any]
 
 
-class Budget(simpy.resources.base.BaseResource):
+class Budget(simpy.resources.base.BaseResource[simpy.resources.base.Put,
+                                                "Withdrawal | Renewal"]):
     """An ally's money, drawn first come, first served as from a SimPy `Container`, but
     renewed, not topped up, at each budget year (what is left is not carried over),
     and cut at once by a share of what is left.
@@ -62,12 +64,14 @@ class Budget(simpy.resources.base.BaseResource):
         super().__init__(env, capacity=math.inf)
         self.level = 0.0
 
-    def get(self, amount: float) -> simpy.resources.container.ContainerGet:
-        return simpy.resources.container.ContainerGet(self, amount)
+    # SimPy declares BaseResource.get() without arguments, though resources' requests take
+    # them: its own Container.get(amount) silences the same error
+    def get(self, amount: float) -> Withdrawal:  # type: ignore[override]
+        return Withdrawal(self, amount)
 
     def renew(self, amount: float) -> float:
         """Replace the level by `amount`; returns what expired."""
-        return Renewal(self, amount).value
+        return cast(float, Renewal(self, amount).value)  # served at once: ahead of the queue
 
     def rescind(self, share: float) -> float:
         """Take away `share` of what is left; returns the amount taken."""
@@ -75,7 +79,7 @@ class Budget(simpy.resources.base.BaseResource):
         self.level -= taken
         return taken
 
-    def _do_get(self, request: simpy.resources.base.Get) -> bool | None:
+    def _do_get(self, request: Withdrawal | Renewal) -> bool | None:
         """Serve `request` if the money is there; a falsy answer keeps those behind it
         waiting (first come, first served)."""
         if isinstance(request, Renewal):
@@ -89,7 +93,18 @@ class Budget(simpy.resources.base.BaseResource):
         return None
 
 
-class Renewal(simpy.resources.base.Get):
+class Withdrawal(simpy.resources.base.Get[Budget]):
+    """A request for `amount` of a budget's money, refused as a SimPy `ContainerGet` is
+    unless positive."""
+
+    def __init__(self, budget: Budget, amount: float):
+        if amount <= 0:
+            raise ValueError(f"amount(={amount}) must be > 0.")
+        self.amount = amount
+        super().__init__(budget)
+
+
+class Renewal(simpy.resources.base.Get[Budget]):
     """A budget's level replaced by `amount`; its value is what expired."""
 
     def __init__(self, budget: Budget, amount: float):
@@ -365,8 +380,8 @@ class Activities:
         most_trusting = np.argsort(-trust_in_host[willing], kind="stable")
         return np.concatenate(([host], others[willing][most_trusting][: rules.max_coalition]))
 
-    def _resolve_crisis(self, threat: Threat, region: int, kind: str, responders: np.ndarray,
-                        outcome: float) -> None:
+    def _resolve_crisis(self, threat: Threat, region: int, kind: CrisisKind,
+                        responders: np.ndarray, outcome: float) -> None:
         """The responders' capability, interoperability and early warning make the chance of
         success; the outcome is trust evidence among them, and a failure shakes the host
         (the first responder)."""

@@ -20,6 +20,7 @@ from simulator.model.metrics import (
     STATE_METRICS,
     Counts,
 )
+from simulator.model.state import Positions
 from simulator.model.world import Snapshot, World
 
 
@@ -111,7 +112,7 @@ class Recorder:
         return np.divide(counts, self.region_sizes, out=np.zeros_like(counts),
                          where=self.region_sizes > 0)
 
-    def _interoperability(self, snapshot: Snapshot, cells: tuple[NDArray[np.int64], ...],
+    def _interoperability(self, snapshot: Snapshot, cells: tuple[Positions, Positions],
                           buffer: NDArray[np.float64]) -> NDArray[np.float64]:
         """`Snapshot.interoperability_between` the nations `cells`, in the recorder's buffers."""
         out = buffer[: len(snapshot.tension)]

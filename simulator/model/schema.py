@@ -603,8 +603,8 @@ class _Checker:
                     if getattr(nation, field):
                         self.add((*path, field), "only allies have budgets and trainers")
         for index, relation in enumerate(self.scenario.relations):
-            for side, nation in enumerate(relation.nations):
-                self.nation(("relations", index, "nations", side), nation)
+            for side, nation_id in enumerate(relation.nations):
+                self.nation(("relations", index, "nations", side), nation_id)
             if relation.nations[0] == relation.nations[1]:
                 self.add(("relations", index, "nations"), "a relation needs two different nations")
 

@@ -15,17 +15,22 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from types import EllipsisType
+from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from simulator.model import dynamics
+from simulator.model.dynamics import Values
 
 Positions = NDArray[np.int64]
 """Positions in an array: of nations, domains or regions in the world's, or of cells in
 the state's buffers."""
-Cells = tuple[Positions, ...] | Positions | int
-"""Cells of one quantity, indexed as a numpy array of its shape is."""
+Cell = int | tuple[int, ...]
+"""One cell of a quantity, a position on each of its axes: read as a plain float."""
+Cells = tuple[Positions, ...] | Positions | EllipsisType
+"""Cells of one quantity, indexed as a numpy array of its shape is (`...`: all of them)."""
 
 
 class State:
@@ -58,8 +63,14 @@ class State:
         state is freed as soon as the run is done with it)."""
         return Decaying(self, *self.layout[name])
 
+    @overload
+    def at(self, time: float, positions: np.integer, rate: float | None = None) -> float: ...
+    @overload
+    def at(self, time: float, positions: Positions, rate: float | None = None
+           ) -> NDArray[np.float64]: ...
+
     def at(self, time: float, positions: Positions | np.integer, rate: float | None = None
-           ) -> NDArray[np.float64] | np.float64:
+           ) -> Values:
         """Values at `time` of the cells at `positions`, without changing anything; `rate`
         when they all belong to one quantity (saves a gather)."""
         if isinstance(positions, np.integer):  # one cell: plain floats cost far less
@@ -70,20 +81,20 @@ class State:
         return dynamics.decayed(self.values.take(positions), rates,
                                 time - self.stamps.take(positions))
 
-    def learn(self, time: float, positions: Positions, gain: ArrayLike,
+    def learn(self, time: float, positions: Positions | np.integer, gain: Values,
               rate: float | None = None) -> None:
         """Apply the learning rule to the cells at `positions`, as of `time`."""
         self.put(time, positions, dynamics.learn(self.at(time, positions, rate), gain))
 
-    def add(self, time: float, positions: Positions, amount: ArrayLike,
+    def add(self, time: float, positions: Positions | np.integer, amount: Values,
             rate: float | None = None) -> None:
         self.put(time, positions, self.at(time, positions, rate) + amount)
 
-    def scale(self, time: float, positions: Positions, factor: float,
+    def scale(self, time: float, positions: Positions | np.integer, factor: float,
               rate: float | None = None) -> None:
         self.put(time, positions, self.at(time, positions, rate) * factor)
 
-    def put(self, time: float, positions: Positions, values: ArrayLike) -> None:
+    def put(self, time: float, positions: Positions | np.integer, values: Values) -> None:
         """Write `values`, which are as of `time`, to the cells at `positions`."""
         if isinstance(positions, np.integer):
             self.values[positions], self.stamps[positions] = values, time
@@ -114,18 +125,23 @@ class Decaying:
         self.values = state.values[cut].reshape(shape)
         self.stamps = state.stamps[cut].reshape(shape)
 
-    def at(self, time: float, cells: Cells = ...) -> NDArray[np.float64]:
+    @overload
+    def at(self, time: float, cells: Cell) -> float: ...
+    @overload
+    def at(self, time: float, cells: Cells = ...) -> NDArray[np.float64]: ...
+
+    def at(self, time: float, cells: Cell | Cells = ...) -> Values:
         """Values of `cells` at `time`, without changing anything."""
         return self.state.at(time, self.index[cells], self.rate)
 
-    def learn(self, time: float, cells: Cells, gain: ArrayLike) -> None:
+    def learn(self, time: float, cells: Cell | Cells, gain: Values) -> None:
         """Apply the learning rule to `cells` at `time`."""
         self.state.learn(time, self.index[cells], gain, self.rate)
 
-    def add(self, time: float, cells: Cells, amount: ArrayLike) -> None:
+    def add(self, time: float, cells: Cell | Cells, amount: Values) -> None:
         self.state.add(time, self.index[cells], amount, self.rate)
 
-    def scale(self, time: float, cells: Cells, factor: float) -> None:
+    def scale(self, time: float, cells: Cell | Cells, factor: float) -> None:
         self.state.scale(time, self.index[cells], factor, self.rate)
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import overload
 
 import numpy as np
 from numpy.typing import NDArray
 
 from simulator.model import dynamics
+from simulator.model.dynamics import Values
 from simulator.model.schema import Nation, Program, Scenario
 from simulator.model.state import (
     Cells,
@@ -29,7 +31,13 @@ from simulator.model.state import (
 )
 
 
-def _unit(values: NDArray[np.float64] | np.floating) -> NDArray[np.float64]:
+@overload
+def _unit(values: float) -> float: ...
+@overload
+def _unit(values: NDArray[np.float64]) -> NDArray[np.float64]: ...
+
+
+def _unit(values: Values) -> Values:
     """Clipped to [0, 1]; one nation's value without `np.clip`'s overhead."""
     if isinstance(values, np.ndarray):
         return np.clip(values, 0, 1)
@@ -161,7 +169,7 @@ class ModuleEffects:
         self.mean_fit = dynamics.mean(fit)
         """Capability and trust use the mean fit over the program's domains."""
 
-        def gain(rate: float, fit: NDArray[np.float64] | float) -> NDArray[np.float64]:
+        def gain(rate: float, fit: Values) -> Values:
             return dynamics.learning_gain(rate, program.intensity, world.absorb[self.partner],
                                           fit)
 
@@ -259,13 +267,28 @@ class World:
 
     # --- derived quantities at a time ---------------------------------------------------
 
-    def stability(self, time: float, nations: Cells = ...) -> NDArray[np.float64]:
+    @overload
+    def stability(self, time: float, nations: int) -> float: ...
+    @overload
+    def stability(self, time: float, nations: Cells = ...) -> NDArray[np.float64]: ...
+
+    def stability(self, time: float, nations: int | Cells = ...) -> Values:
         return _unit(self.base_stability[nations] - self.stability_lost.at(time, nations))
 
-    def openness(self, time: float, nations: Cells = ...) -> NDArray[np.float64]:
+    @overload
+    def openness(self, time: float, nations: int) -> float: ...
+    @overload
+    def openness(self, time: float, nations: Cells = ...) -> NDArray[np.float64]: ...
+
+    def openness(self, time: float, nations: int | Cells = ...) -> Values:
         return _unit(self.base_openness[nations] - self.openness_lost.at(time, nations))
 
-    def trust(self, time: float, cells: Cells = ...) -> NDArray[np.float64]:
+    @overload
+    def trust(self, time: float, cells: tuple[int, int]) -> float: ...
+    @overload
+    def trust(self, time: float, cells: Cells = ...) -> NDArray[np.float64]: ...
+
+    def trust(self, time: float, cells: tuple[int, int] | Cells = ...) -> Values:
         return dynamics.trust(self.positive.at(time, cells), self.negative.at(time, cells),
                               self.trust_prior[cells], self.prior_weight)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -117,7 +117,8 @@ class _Builder:
         try:
             if isinstance(node, yaml.MappingNode):
                 return self._mapping(node, path)
-            return self._sequence(node, path)
+            # the composer makes only scalars, mappings and sequences
+            return self._sequence(cast(yaml.SequenceNode, node), path)
         finally:
             self.open.discard(id(node))
 

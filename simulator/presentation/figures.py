@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -273,9 +274,10 @@ def sharing_network(source: Source, variant: str | None = None,
     crowding = min(1.0, NAMED_NATIONS / len(order))  # marks and links thin out in big worlds
     first, second = np.nonzero(np.triu(shares, k=1))
     strength = shares[first, second]
+    links = np.stack([np.column_stack([x[first], y[first]]),
+                      np.column_stack([x[second], y[second]])], axis=1)
     ax.add_collection(LineCollection(
-        np.stack([np.column_stack([x[first], y[first]]),
-                  np.column_stack([x[second], y[second]])], axis=1),
+        list(links),  # one (2, 2) array per link
         colors=[to_rgba("#555555", 0.15 + 0.85 * share) for share in strength],
         linewidths=(0.5 + 2.5 * strength) * crowding))
     colours = [ALLY_COLOUR if roles[n] == "ally" else PARTNER_COLOUR for n in order]
@@ -340,7 +342,8 @@ def timeline(source: Source, variant: str | None = None, ax: Axes | None = None)
     for kind, (marker, colour, label) in _MARKS.items():
         points = [(year, position[row]) for year, row, mark in marks if mark == kind]
         if points:
-            ax.scatter(*zip(*points), marker=marker, color=colour, zorder=3, label=label,
+            years, positions = zip(*points)
+            ax.scatter(years, positions, marker=marker, color=colour, zorder=3, label=label,
                        s=36 * min(1.0, NAMED_ROWS / len(labels)))  # smaller in squeezed rows
     for year in escalations:
         ax.axvline(year, color=OKABE_ITO[3], linestyle="--", linewidth=1, alpha=0.6)
@@ -400,7 +403,7 @@ def figures(source: Source) -> list[FigureSpec]:
             specs.append(FigureSpec(
                 f"fan_{metric}", f"{SERIES[metric].label} over time: median (line), 50% and "
                                  f"90% (bands) of {every}, one colour per variant.",
-                lambda metric=metric: fan_chart(results, metric)))
+                partial(fan_chart, results, metric)))
         specs.append(FigureSpec(
             "kpi_distributions", f"How the KPIs vary over {every}.",
             lambda: kpi_distributions(results)))
@@ -426,10 +429,8 @@ def draw_all(source: Source, formats: tuple[str, ...] = ("png",),
              folder: str | Path | None = None) -> list[Path]:
     """(Re)draw every figure into `folder`, by default the results directory's `plots/`
     (a run held in memory has none: save it with `RunResult.save`, or name a folder)."""
-    from simulator.runs.store import atomic_write
-
     results = as_results(source)
-    if folder is None and results.directory is None:
+    if folder is None and results.saved_in is None:
         raise ValueError("a run held in memory has no results directory: pass folder=, or "
                          "save it with result.save(directory)")
     folder = Path(folder) if folder is not None else results.directory / "plots"
@@ -456,7 +457,10 @@ def save_figure(spec: FigureSpec, folder: Path, formats: tuple[str, ...] = ("png
 def _axes(ax: Axes | None, size: tuple[float, float]) -> tuple[Figure, Axes]:
     """The given axes and the Figure holding it, or a new Figure with one axes."""
     if ax is not None:
-        return ax.get_figure(root=True), ax
+        figure = ax.get_figure(root=True)
+        if figure is None:
+            raise ValueError("the axes given (ax=) belong to no figure")
+        return figure, ax
     figure = Figure(figsize=size, layout="constrained")
     return figure, figure.add_subplot()
 

@@ -36,6 +36,7 @@ from simulator.runs.store import (
     TRACES,
     ExperimentManifest,
     ExperimentResult,
+    Kind,
     Manifest,
     RunManifest,
     arrow_table,
@@ -84,8 +85,8 @@ class Results:
     """What the figures need from a run or an experiment, read lazily and reduced as read."""
 
     manifest: Manifest
-    directory: Path | None = None
-    """The results directory; None for a run held in memory."""
+    saved_in: Path | None = None
+    """The results directory; None for a run held in memory (see `directory`)."""
     run: RunResult | None = None
     """The run itself, when it is held in memory rather than read from files."""
     _bands: dict[str, dict[str, Bands]] = field(default_factory=dict, repr=False)
@@ -93,8 +94,20 @@ class Results:
     _traces: dict[str, list[dict[str, Any]]] = field(default_factory=dict, repr=False)
 
     @property
-    def kind(self) -> str:
+    def kind(self) -> Kind:
         return self.manifest.kind
+
+    @property
+    def directory(self) -> Path:
+        """The results directory the results are read from.
+
+        Raises:
+            ValueError: for a run held in memory, which has none.
+        """
+        if self.saved_in is None:
+            raise ValueError("a run held in memory has no results directory: save it with "
+                             "result.save(directory)")
+        return self.saved_in
 
     @property
     def name(self) -> str:
@@ -129,7 +142,7 @@ class Results:
         manifest = self.manifest
         if isinstance(manifest, RunManifest):
             return [manifest.replication]
-        summary = self.summary
+        summary = self._finished
         return summary.loc[summary.variant == (variant or self.baseline),
                            "replication"].tolist()
 
@@ -164,12 +177,15 @@ class Results:
             self._traces[variant] = self._read_trace(variant)
         return self._traces[variant]
 
-    @cached_property
+    @property
     def summary(self) -> pd.DataFrame | None:
         """KPIs per variant and replication of the finished current runs; None for a
         single run."""
-        if self.kind == "run":
-            return None
+        return None if self.kind == "run" else self._finished
+
+    @cached_property
+    def _finished(self) -> pd.DataFrame:
+        """An experiment's summary, of its finished current runs."""
         summary = read_summary(self.directory)
         return summary[summary.status == "ok"]
 
@@ -209,16 +225,14 @@ class Results:
         runs = self.runs(variant)
         if not runs:
             raise UserError(f"{self.directory}: no finished runs of variant {variant!r}")
-        block: np.ndarray | None = None
-        years = np.empty(0)
+        columns = ["year", *metrics]
+        first = self._read(SERIES, variant, runs[0], columns)
+        block = np.empty((len(runs), first.num_rows, len(metrics)))
         for k, replication in enumerate(runs):
-            table = self._read(SERIES, variant, replication, ["year", *metrics])
-            values = np.column_stack([table.column(m).to_numpy() for m in metrics])
-            if block is None:
-                block = np.empty((len(runs), *values.shape))
-                years = table.column("year").to_numpy()
-            block[k] = values
+            table = first if k == 0 else self._read(SERIES, variant, replication, columns)
+            block[k] = np.column_stack([table.column(m).to_numpy() for m in metrics])
         quantiles = np.quantile(block, LEVELS, axis=0)  # level x time x metric
+        years = first.column("year").to_numpy()
         return {metric: Bands(years, quantiles[:, :, m], len(runs))
                 for m, metric in enumerate(metrics)}
 
@@ -294,4 +308,4 @@ def load_results(directory: str | Path) -> Results:
     if isinstance(manifest, ExperimentManifest) and manifest.status != "finished":
         raise UserError(f"{directory}: the experiment has not finished; run "
                         "`simulator compare` again to complete it")
-    return Results(manifest, directory=directory)
+    return Results(manifest, saved_in=directory)

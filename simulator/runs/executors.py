@@ -61,7 +61,9 @@ _validated: dict[str, Scenario] = {}
 def _say(message: str) -> None:
     print(message, file=sys.stderr)
 
+
 Result = TypeVar("Result")
+"""What `work` makes of a task: an `Outcome` (`run_task`), or the runner's files of it."""
 
 
 def validated(task: Task) -> Scenario:
@@ -82,8 +84,11 @@ def run_task(task: Task) -> Outcome:
 
 
 class Executor(Protocol):
+    """Runs `work` (`run_task`, or a function that calls it) on each task, yielding the
+    results as tasks finish."""
+
     def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result] = run_task) -> Iterator[Result]: ...
+            work: Callable[[Task], Result]) -> Iterator[Result]: ...
 
     def close(self) -> None: ...
 
@@ -94,7 +99,7 @@ class InProcess:
     workers = 1
 
     def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
+            work: Callable[[Task], Result]) -> Iterator[Result]:
         for task in tasks:
             yield work(task)
 
@@ -116,7 +121,7 @@ class LocalPool:
         futures.wait([self.pool.submit(os.getpid) for _ in range(workers)])
 
     def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
+            work: Callable[[Task], Result]) -> Iterator[Result]:
         """`work` runs in the workers: a module-level function, so it pickles by name."""
         def first_done(pending: set) -> tuple[set, set]:
             return futures.wait(pending, return_when=futures.FIRST_COMPLETED)
@@ -184,7 +189,7 @@ class DaskCluster:
                     told = True
 
     def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result] = run_task) -> Iterator[Result]:
+            work: Callable[[Task], Result]) -> Iterator[Result]:
         """`work` runs on the cluster's workers (a module-level function), on a few
         tasks at a time: each Dask task costs the scheduler milliseconds."""
         def first_done(pending: set) -> tuple[set, set]:

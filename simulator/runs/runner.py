@@ -32,6 +32,7 @@ from simulator.runs.store import (
     ExperimentManifest,
     ExperimentResult,
     Journal,
+    Status,
     VariantRecord,
     atomic_bytes,
     atomic_write,
@@ -117,7 +118,7 @@ def _run_rounds(plan: Plan, directory: Path, journal: Journal, executor: Executo
             report(done, total, failed)
         if experiment.precision is None:
             return target, f"fixed number of replications ({target})"
-        if _precise_enough(plan, journal, target):
+        if _precise_enough(plan, journal, target, experiment.precision):
             return target, (f"precision reached: 95% CI half-width of {experiment.primary_metric} "
                             f"within {experiment.precision:g} of its mean for every variant")
         if target >= experiment.max_replications:
@@ -183,14 +184,15 @@ def _write_files(directory: Path, run: PreparedRun) -> dict[str, Any]:
                     "wall_seconds": run.wall_seconds}
 
 
-def _precise_enough(plan: Plan, journal: Journal, target: int) -> bool:
+def _precise_enough(plan: Plan, journal: Journal, target: int, precision: float) -> bool:
+    """Whether every variant's primary metric is known to within `precision` (relative)."""
     from simulator.analysis.stats import precision_reached
 
     metric = plan.experiment.primary_metric
     for variant in plan.variant_names:
         values = [journal.runs[(variant, k)]["kpis"][metric] for k in range(target)
                   if journal.done(variant, k)]
-        if not precision_reached(values, plan.experiment.precision):
+        if not precision_reached(values, precision):
             return False
     return True
 
@@ -225,7 +227,7 @@ def _finish(directory: Path, plan: Plan, journal: Journal, target: int) -> Exper
     return ExperimentResult(directory)
 
 
-def _write_manifest(directory: Path, plan: Plan, started: datetime, status: str,
+def _write_manifest(directory: Path, plan: Plan, started: datetime, status: Status,
                     **outcome: Any) -> None:
     """The experiment's manifest as it stands: `running`, stopped (and when) or finished."""
     stopped = {status: now()} if status in ("interrupted", "failed") else {}

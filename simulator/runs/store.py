@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -40,13 +40,16 @@ if TYPE_CHECKING:
     from simulator.model.results import RunResult
     from simulator.model.schema import Scenario
 
-FORMAT_VERSION = 2
+FormatVersion = Literal[2]
+FORMAT_VERSION: Final[FormatVersion] = 2
 """The format of results directories this version writes and reads. Format 2 added the
 `shares` column to the end-of-run tables; format 1 manifests say no version."""
 PACKAGES = ("simpy", "numpy", "pydantic", "pandas", "pyarrow", "scipy", "matplotlib")
 """The packages whose versions a manifest records."""
 
 Kind = Literal["run", "experiment"]
+Status = Literal["running", "interrupted", "failed", "finished"]
+"""How far an experiment got: `running`, stopped (`interrupted`, `failed`) or `finished`."""
 
 # --- the layout ---------------------------------------------------------------------------------
 
@@ -92,7 +95,7 @@ class RunManifest(_Part):
     """A single run's receipt: what ran, from what, with which seed and versions."""
 
     kind: Literal["run"] = "run"
-    version: Literal[FORMAT_VERSION] = FORMAT_VERSION
+    version: FormatVersion = FORMAT_VERSION
     source: str
     """The scenario file, or what the run was made from in Python."""
     scenario: dict[str, Any]
@@ -136,9 +139,9 @@ class ExperimentManifest(_Part):
     """An experiment's receipt: every variant resolved, how far it got, and why it stopped."""
 
     kind: Literal["experiment"] = "experiment"
-    version: Literal[FORMAT_VERSION] = FORMAT_VERSION
+    version: FormatVersion = FORMAT_VERSION
     name: str
-    status: Literal["running", "interrupted", "failed", "finished"]
+    status: Status
     identity: str
     """What makes two runs interchangeable (`Plan.identity`): a resumption needs the same."""
     source: str
@@ -163,6 +166,18 @@ class ExperimentManifest(_Part):
         """The baseline first, then the others in the experiment's order."""
         baseline = self.experiment.baseline
         return [baseline] + [name for name in self.variants if name != baseline]
+
+    @property
+    def failures(self) -> list[str]:
+        """The runs that failed, as `variant/replication`: known once the experiment finished.
+
+        Raises:
+            ValueError: if it has not finished.
+        """
+        if self.failed_runs is None:
+            raise ValueError(f"experiment {self.name!r} is {self.status}: its failed runs are "
+                             "counted when it finishes")
+        return self.failed_runs
 
 
 Manifest = RunManifest | ExperimentManifest
@@ -212,6 +227,18 @@ def read_manifest(directory: Path) -> Manifest:
                         f"{_rewrite(header.kind)}") from None
 
 
+def read_experiment_manifest(directory: Path) -> ExperimentManifest:
+    """The manifest of an experiment's results directory.
+
+    Raises:
+        UserError: as `read_manifest` does, or if the directory holds a single run's results.
+    """
+    manifest = read_manifest(directory)
+    if not isinstance(manifest, ExperimentManifest):
+        raise UserError(f"{directory}: results of a single run, not of an experiment")
+    return manifest
+
+
 def _read_header(directory: Path) -> tuple[Any, _Header | None]:
     """The manifest's data and header; no header if there is no manifest of ours."""
     try:
@@ -259,7 +286,7 @@ def prepare_directory(directory: Path, kind: Kind, identity: str | None = None,
 def _reuse_experiment(directory: Path, identity: str | None, force: bool) -> None:
     """Resume the same experiment; replace another's (or one of another format) if `force`."""
     try:
-        previous = read_manifest(directory)
+        previous = read_experiment_manifest(directory)
     except UserError as error:
         refusal = str(error)
     else:
@@ -302,6 +329,10 @@ def atomic_text(path: Path, text: str) -> Path:
 
 def atomic_bytes(path: Path, content: bytes) -> Path:
     return atomic_write(path, lambda temporary: temporary.write_bytes(content))
+
+
+def atomic_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> Path:
+    return atomic_write(path, lambda temporary: frame.to_csv(temporary, index=index))
 
 
 def scenario_hash(scenario: Scenario) -> str:
@@ -390,17 +421,15 @@ def write_run(result: RunResult, directory: Path, source: str,
     _remove(directory, (*RUN_FILES, MANIFEST, PLOTS, REPORT))
     written = []
     for table in (SERIES, "nations", "regions"):
-        frame = getattr(result, table)
         written.append(_write_parquet(directory / run_file(table), result.columns(table)))
-        written.append(atomic_write(directory / run_file(table, suffix="csv"),
-                                    lambda path, frame=frame: frame.to_csv(path, index=False)))
+        written.append(atomic_csv(directory / run_file(table, suffix="csv"),
+                                  getattr(result, table)))
     kpis = pd.DataFrame([{**result.identity, **result.kpis}])
-    written.append(atomic_write(directory / run_file("kpis", suffix="csv"),
-                                lambda path: kpis.to_csv(path, index=False)))
-    written.append(atomic_write(directory / run_file("trust", suffix="csv"),
-                                lambda path: result.trust.to_csv(path)))
-    written.append(atomic_write(directory / run_file("interoperability", suffix="csv"),
-                                lambda path: result.interoperability.to_csv(path, index=False)))
+    written.append(atomic_csv(directory / run_file("kpis", suffix="csv"), kpis))
+    written.append(atomic_csv(directory / run_file("trust", suffix="csv"), result.trust,
+                              index=True))
+    written.append(atomic_csv(directory / run_file("interoperability", suffix="csv"),
+                              result.interoperability))
     written.append(_write_parquet(directory / run_file(FINAL), result.columns(FINAL)))
     if result.output.trace is not None:
         written.append(atomic_text(directory / run_file(TRACE, suffix="jsonl"),
@@ -413,10 +442,18 @@ def write_run(result: RunResult, directory: Path, source: str,
 
 def run_manifest(result: RunResult, source: str, overrides: Iterable[Override]) -> RunManifest:
     """A run's receipt without its files' checksums: what `write_run` writes (with them)
-    and what the figures read of a run held in memory."""
+    and what the figures read of a run held in memory.
+
+    Raises:
+        ValueError: if the result was built without its scenario.
+    """
+    scenario = result.scenario
+    if scenario is None:
+        raise ValueError("a run's manifest needs its scenario: use simulator.simulate, or "
+                         "RunResult(output, scenario)")
     return RunManifest(
-        source=source, scenario=result.scenario.model_dump(mode="json"),
-        scenario_hash=scenario_hash(result.scenario), overrides=list(overrides),
+        source=source, scenario=scenario.model_dump(mode="json"),
+        scenario_hash=scenario_hash(scenario), overrides=list(overrides),
         seed=result.seed, replication=result.output.replication, versions=versions(),
         started=timestamp(result.started), finished=now(),
         wall_seconds=round(result.output.wall_seconds, 4))
@@ -509,10 +546,7 @@ class ExperimentResult:
 
     @property
     def manifest(self) -> ExperimentManifest:
-        manifest = read_manifest(self.directory)
-        if not isinstance(manifest, ExperimentManifest):
-            raise UserError(f"{self.directory}: results of a single run, not of an experiment")
-        return manifest
+        return read_experiment_manifest(self.directory)
 
     @property
     def summary(self) -> pd.DataFrame:
