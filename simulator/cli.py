@@ -325,6 +325,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     from rich.table import Table
 
     from simulator.analysis.stats import summarise
+    from simulator.model.metrics import KPIS
     from simulator.runs.store import COMPARISON, PLOTS, SERIES, SUMMARY_CSV
 
     experiment = plan.experiment
@@ -336,7 +337,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     better = rows[rows.significant & (sign * rows.difference > 0)]
     best = (better.difference * sign).idxmax() if len(better) else None
     manifest = result.manifest
-    table = Table(title=f"{plan.name}: {metric} ({experiment.goal}), "
+    table = Table(title=f"{plan.name}: {KPIS[metric].label} ({experiment.goal}), "
                         f"{manifest.replications} paired replications per variant")
     table.add_column("variant", min_width=max(map(len, plan.variant_names)))
     for column in ("mean [95% CI]", "difference to baseline [95% CI]", "p (Holm)", ""):
@@ -359,7 +360,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     console.print(table)
     if best is None:
         console.print(f"No variant is significantly better than {experiment.baseline!r} on "
-                      f"{metric} at the 5% level (Holm-corrected).")
+                      f"{KPIS[metric].label} at the 5% level (Holm-corrected).")
     console.print(f"{manifest.stop_reason}; {len(manifest.failures)} failed runs. Results "
                   f"in {result.directory}/ ({SUMMARY_CSV}, {COMPARISON}, {SERIES}/, {PLOTS}/); "
                   f"`simulator report {result.directory}` writes the HTML report.")

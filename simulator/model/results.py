@@ -27,7 +27,7 @@ from simulator.model.metrics import (
     Kpi,
 )
 from simulator.model.schema import DAYS_PER_YEAR, Scenario
-from simulator.model.world import pair_positions
+from simulator.model.state import pair_positions
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -148,7 +148,7 @@ class RunResult:
         """
         from simulator.runs.store import prepare_directory, write_run
 
-        self._needs_scenario("saving a run")
+        self.require_scenario("saving a run")
         directory = Path(directory)
         prepare_directory(directory, "run")
         written = write_run(self, directory, source, overrides)
@@ -231,7 +231,7 @@ class RunResult:
         threshold, so that no reader of the table evaluates the rule again."""
         out = self.output
         (nation, other), (left, right) = self._pairs(), pair_positions(len(out.nation_ids))
-        parameters = self._needs_scenario("the end-of-run table").parameters
+        parameters = self.require_scenario("the end-of-run table").parameters
         threshold = parameters.sharing.share_threshold
         return {
             **self._identity_columns(len(left)),
@@ -242,7 +242,12 @@ class RunResult:
             "shares": sharing(out.trust, threshold)[left, right],
         }
 
-    def _needs_scenario(self, what: str) -> Scenario:
+    def require_scenario(self, what: str) -> Scenario:
+        """The run's scenario, which `what` needs; a clear error for a bare RunOutput's.
+
+        Raises:
+            ValueError: if the result was built without its scenario.
+        """
         if self.scenario is None:
             raise ValueError(f"{what} needs its scenario: use simulator.simulate, or "
                              "RunResult(output, scenario)")

@@ -291,9 +291,7 @@ def _held_in_memory(run: RunResult) -> Results:
     """A run's `Results` read from the run itself, with the manifest it would be saved with."""
     from simulator.model.results import SAVED_FROM
 
-    if run.scenario is None:
-        raise ValueError("drawing a run needs its scenario: use simulator.simulate, or "
-                         "RunResult(output, scenario)")
+    run.require_scenario("drawing a run")
     return Results(run_manifest(run, SAVED_FROM, ()), run=run)
 
 

@@ -447,10 +447,7 @@ def run_manifest(result: RunResult, source: str, overrides: Iterable[Override]) 
     Raises:
         ValueError: if the result was built without its scenario.
     """
-    scenario = result.scenario
-    if scenario is None:
-        raise ValueError("a run's manifest needs its scenario: use simulator.simulate, or "
-                         "RunResult(output, scenario)")
+    scenario = result.require_scenario("a run's manifest")
     return RunManifest(
         source=source, scenario=scenario.model_dump(mode="json"),
         scenario_hash=scenario_hash(scenario), overrides=list(overrides),
