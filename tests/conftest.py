@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import subprocess
 import sys
 import time
@@ -65,6 +66,16 @@ def _describe(process: psutil.Process) -> str:
         return f"{process.pid} {' '.join(process.cmdline())[:120]}"
     except psutil.Error:
         return str(process.pid)
+
+
+def loaded_by(module: str, watched: tuple[str, ...]) -> list[str]:
+    """Those of `watched` that importing `module` loads, in a fresh interpreter (this one
+    holds whatever the tests imported before)."""
+    code = (f"import json, sys, {module}\n"
+            f"print(json.dumps(sorted(set({list(watched)!r}) & set(sys.modules))))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=True)
+    return json.loads(done.stdout)
 
 
 # --- the command line in a subprocess, and its observable progress -------------------------------

@@ -5,26 +5,14 @@ loaded and nothing a test loaded before."""
 from __future__ import annotations
 
 import ast
-import json
-import subprocess
-import sys
 
 import pytest
 
-from .conftest import ROOT
+from .conftest import ROOT, loaded_by
 
 ENGINE = ("simpy", "simulator.model.engine", "simulator.model.processes",
           "simulator.model.results")
 YAML_LOADER = ("yaml", "simulator.model.loading", "simulator.model.yaml_source")
-
-
-def loaded_by(module: str, watched: tuple[str, ...]) -> list[str]:
-    """Those of `watched` that importing `module` loads."""
-    code = (f"import json, sys, {module}\n"
-            f"print(json.dumps(sorted(set({list(watched)!r}) & set(sys.modules))))")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120, check=True)
-    return json.loads(done.stdout)
 
 
 @pytest.mark.parametrize("module", ["simulator.plots", "simulator.presentation.plot_data",
