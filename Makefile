@@ -8,7 +8,10 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(BIN)/simulator compare configs/compare_policies.yaml --out results/compare_policies
-	$(BIN)/simulator report results/compare_policies
+	@# the validation suite beside the results, for the report; a failed check fails
+	@# `make run`, once the report that shows it is written
+	$(BIN)/simulator check --quiet --out results/compare_policies; status=$$?; \
+	$(BIN)/simulator report results/compare_policies && exit $$status
 
 test: $(STAMP)
 	@# the checks people use to help themselves: lint and types, so the hints stay true
@@ -18,6 +21,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: no tests were collected" >&2; exit 1; fi; \
 	exit $$status
+	@# the validation suite: what the model must show (validation/*.yaml)
+	$(BIN)/simulator check --quiet --out results/checks
 
 bench: $(STAMP)
 	@# timed runs, not tests: each script prints a table and writes benchmarks/results/*.json

@@ -14,6 +14,9 @@ The Python API::
     table = simulator.run_design("scenarios/baseline.yaml", rows, replications=4)
     table                    # one row of KPIs per (row, replication)
 
+    result = simulator.check(["validation/extremes.yaml"])   # the validation suite
+    result.passed, result.table                              # and checks.csv written
+
 Everything but the errors is imported on first use (pydantic, numpy and SimPy
 included), so that `import simulator` and `simulator --help` stay light.
 """
@@ -35,12 +38,13 @@ _LAZY = {
     "load_experiment": "simulator.runs.experiment",
     "run_experiment": "simulator.runs.runner",
     "run_design": "simulator.runs.design",
+    "check": "simulator.runs.checks",
 }
 
 __all__ = [
     "Scenario", "ScenarioError", "SimulatorError", "UserError",
-    "load_experiment", "load_scenario", "run_design", "run_experiment", "scenario_from_dict",
-    "simulate",
+    "check", "load_experiment", "load_scenario", "run_design", "run_experiment",
+    "scenario_from_dict", "simulate",
 ]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import traceback
 from pathlib import Path
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress
 
     from simulator.model.results import RunResult
+    from simulator.runs.checks import CheckResult
     from simulator.runs.experiment import Plan
     from simulator.runs.store import ExperimentResult
 
@@ -113,10 +115,24 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("directory", type=Path, help="results directory")
     report.set_defaults(command=report_command)
 
-    validate = commands.add_parser("validate", help="check scenario and experiment files "
-                                                    "without running them")
+    check = commands.add_parser(
+        "check", help="run the validation suite: expectations of the model over seeds",
+        description=CHECK_DESCRIPTION, formatter_class=argparse.RawDescriptionHelpFormatter)
+    check.add_argument("files", type=Path, nargs="*",
+                       help="files of checks (YAML; default: validation/*.yaml)")
+    check.add_argument("--out", type=Path, metavar="DIR",
+                       help="directory for checks.csv (default results/checks; a run's or an "
+                            "experiment's results directory, for its report)")
+    check.add_argument("--workers", type=worker_count,
+                       help="local worker processes (default: all cores; 1: no pool)")
+    check.add_argument("--quiet", action="store_true", help="print only the one-line summary")
+    check.add_argument("--no-progress", action="store_true", help="no progress bar")
+    check.set_defaults(command=check_command)
+
+    validate = commands.add_parser("validate", help="check scenario, experiment and checks "
+                                                    "files without running them")
     validate.add_argument("files", type=Path, nargs="+",
-                          help="scenario or experiment files (YAML)")
+                          help="scenario, experiment or checks files (YAML)")
     validate.set_defaults(command=validate_command)
 
     schema = commands.add_parser(
@@ -366,6 +382,85 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
                   f"`simulator report {result.directory}` writes the HTML report.")
 
 
+CHECK_DESCRIPTION = """\
+Run every check of the files, every arm over its seeds, in parallel; print each check's
+measured value against what it expects, write DIR/checks.csv, and exit with 1 if any
+check fails (0 if all pass, 2 on bad input).
+
+A check with one arm expects a range (between: [low, high], at_least, at_most) of a KPI,
+or of a series metric at a time. It passes when the one-sided (1 - level) confidence
+bounds of the mean over the seeds (Student t) lie inside the range: each side of the
+range is a one-sided test of "the mean is outside", rejected at `level` (default 0.05).
+If every run gives the same value (a deterministic run), the bound is that value.
+
+A check with two arms (treatment, control) expects a direction. Replication k of both
+arms uses the same base seed and replication k (common random numbers), and the mean of
+the paired differences treatment - control is tested: `higher` passes when its lower
+one-sided (1 - level) bound exceeds `min_effect` (default 0), `lower` when its upper
+bound is below -min_effect.
+
+Runs where the value is undefined (NaN) are left out; a check with fewer than two
+values left fails, and so does a check with a failed run. The measured value shown is
+the mean (or mean difference) with its deciding one-sided bound."""
+
+
+def check_command(arguments: argparse.Namespace) -> int:
+    from simulator.runs.checks import DEFAULT_OUT, check
+
+    stop_on_terminate()
+    show = not (arguments.quiet or arguments.no_progress) and sys.stderr.isatty()
+    with ProgressBar(show) as progress:
+        result = check(arguments.files or None, workers=arguments.workers,
+                       out=arguments.out or DEFAULT_OUT, progress=progress)
+    if not arguments.quiet:
+        print_checks(result)
+    print(check_summary(result))
+    return EXIT_OK if result.passed else EXIT_FAILURE
+
+
+def check_summary(result: CheckResult) -> str:
+    """The outcome in one line: 12 of 12 checks passed (3 files, 240 runs, 41 s)."""
+    passed = sum(row.passed for row in result.rows)
+    files = len(result.files)
+    seconds = result.wall_seconds
+    return (f"{passed} of {len(result.rows)} checks passed ({files} "
+            f"{'file' if files == 1 else 'files'}, {result.runs} runs, "
+            f"{seconds:.{0 if seconds >= 10 else 1}f} s)")
+
+
+def print_checks(result: CheckResult) -> None:
+    """Each check: what it tests, the measured mean with its bound, what it expects, and
+    whether it passed; then why each failed check failed."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table()
+    table.add_column("check", no_wrap=True)
+    table.add_column("pattern", ratio=2)
+    table.add_column("measured", no_wrap=True, justify="right")
+    longest_word = max(len(word) for row in result.rows
+                       for word in f"{row.metric} {row.expected}".split())
+    table.add_column("expected", ratio=1, overflow="fold", min_width=longest_word)
+    table.add_column("", no_wrap=True, min_width=6)
+    for row in result.rows:
+        measured = "undefined" if math.isnan(row.measured) else f"{row.measured:.4g}"
+        if row.bound == row.measured:
+            measured += "\n[dim]no spread[/dim]"
+        elif not math.isnan(row.bound):
+            measured += f"\n[dim]{100 * (1 - row.level):g}% bound {row.bound:.4g}[/dim]"
+        table.add_row(f"{row.check}\n[dim]{escape(row.file)}[/dim]", escape(row.pattern),
+                      measured, f"{escape(row.metric)}\n{escape(row.expected)}",
+                      "[green]✓ pass[/green]" if row.passed else "[red]✗ fail[/red]")
+    console = Console(width=max(Console().width, 120))
+    console.print(table)
+    for row in result.rows:
+        if not row.passed:
+            console.print(f"[red]✗ {row.check}[/red]: {escape(row.reason)}")
+    console.print(f"Written to {result.path}; `simulator report DIR` shows it when DIR holds "
+                  "a run's or an experiment's results.")
+
+
 def validate_command(arguments: argparse.Namespace) -> int:
     from simulator.errors import ScenarioError
 
@@ -381,11 +476,18 @@ def validate_command(arguments: argparse.Namespace) -> int:
 
 
 def describe(path: Path) -> str:
-    """Validate a scenario or an experiment file and say what it holds."""
+    """Validate a scenario, an experiment or a checks file and say what it holds."""
     from simulator.model.loading import file_kind, load_scenario
     from simulator.model.yaml_source import read_document
 
-    if file_kind(read_document(path)) == "experiment":
+    kind = file_kind(read_document(path))
+    if kind == "checks":
+        from simulator.runs.checks import load_checks
+
+        planned = load_checks([path])
+        runs = sum(item.check.seeds * len(item.arms) for item in planned)
+        return f"{len(planned)} checks, {runs} runs"
+    if kind == "experiment":
         from simulator.runs.experiment import load_experiment  # and the engine behind its KPIs
 
         plan = load_experiment(path)

@@ -125,7 +125,7 @@ def test_the_report_of_an_experiment_says_what_was_compared_and_how_it_came_out(
     results = load_results(experiment)
     manifest = results.manifest
     assert page.sections == ["What was simulated", "What was compared", "Results", "Figures",
-                             "Provenance"]
+                             "Validation", "Provenance"]
     assert ("An experiment of 2 variants, 4 paired replications each, root seed 5; finished "
             f"{manifest.finished}.") in page.text
     assert ("It runs 3 years with 20 nations (8 allies, 12 partners) in 4 regions, of which "
@@ -187,7 +187,8 @@ def test_a_missing_or_outdated_figure_is_drawn_into_plots_and_kept(experiment):
 def test_the_report_of_a_run_gives_its_kpis_and_draws_its_figures(single_run):
     page = Page(write_report(single_run).read_text(encoding="utf-8"))
     results = load_results(single_run)
-    assert page.sections == ["What was simulated", "Results", "Figures", "Provenance"]
+    assert page.sections == ["What was simulated", "Results", "Figures", "Validation",
+                             "Provenance"]
     assert "A single run, seed 0, finished" in page.text
     kpis = pd.read_csv(single_run / "kpis.csv").iloc[0]
     assert page.tables[0] == [["KPI", "value"]] + [

@@ -82,24 +82,28 @@ def resolve(base: Document, overrides: Iterable[Override] = (),
     return scenario, applied
 
 
-FileKind = Literal["scenario", "experiment"]
+FileKind = Literal["scenario", "experiment", "checks"]
 KINDS: dict[FileKind, tuple[str, str]] = {
     "scenario": ("a scenario", "`simulator run` (in Python: simulator.simulate)"),
     "experiment": ("an experiment", "`simulator compare` (in Python: simulator.run_experiment)"),
+    "checks": ("a check", "`simulator check` (in Python: simulator.check)"),
 }
 """Each kind of file, as said in a sentence, and what runs it."""
 
 
 def file_kind(document: Document) -> FileKind | None:
-    """What a file is by its telling key: an experiment has `variants`, a scenario `nations`."""
+    """What a file is by its telling key: an experiment has `variants`, a file of checks
+    `checks`, a scenario `nations`."""
     if "variants" in document.data:
         return "experiment"
+    if "checks" in document.data:
+        return "checks"
     return "scenario" if "nations" in document.data else None
 
 
 def read_file(path: str | Path, expected: FileKind) -> Document:
-    """Read a scenario or an experiment file, refusing one of the other kind in one line
-    rather than with a dozen unknown keys.
+    """Read a scenario, an experiment or a checks file, refusing one of another kind in one
+    line rather than with a dozen unknown keys.
 
     Raises:
         ScenarioError: if the file cannot be read as YAML.

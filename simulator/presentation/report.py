@@ -19,7 +19,15 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from simulator.model.metrics import HEADLINE_KPIS, KPIS, Kpi
 from simulator.presentation.figures import FigureSpec, figures, informative_kpis, save_figure
 from simulator.presentation.plot_data import Results, load_results
-from simulator.runs.store import MANIFEST, PLOTS, REPORT, ExperimentManifest, atomic_text, run_file
+from simulator.runs.store import (
+    CHECKS,
+    MANIFEST,
+    PLOTS,
+    REPORT,
+    ExperimentManifest,
+    atomic_text,
+    run_file,
+)
 
 TEMPLATE = "report.html.j2"
 
@@ -69,6 +77,17 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Validation:
+    """The validation suite's outcome (`checks.csv`), for the section that shows it."""
+
+    checks: list[dict[Any, Any]]
+    """One row of `checks.csv` per check, as written; a measured value or bound that is
+    undefined (NaN) is None."""
+    passed: int
+    files: int
+
+
+@dataclass(frozen=True)
 class EmbeddedFigure:
     """A figure as the page shows it: its PNG file in base64, and its caption."""
 
@@ -93,7 +112,8 @@ def render(results: Results) -> str:
     return _environment().get_template(TEMPLATE).render(
         results=results, manifest=manifest, world=_world(results.scenario()),
         compared=_compared(results), rows=rows,
-        figures=[_embedded(results, spec) for spec in figures(results)])
+        figures=[_embedded(results, spec) for spec in figures(results)],
+        validation=_validation(results.directory))
 
 
 def _environment() -> Environment:
@@ -154,6 +174,16 @@ def _kpi_values(results: Results) -> list[Row]:
     """A single run's headline KPIs, from its `kpis.csv`."""
     kpis = pd.read_csv(results.directory / run_file("kpis", suffix="csv")).iloc[0]
     return [Row(KPIS[kpi], float(kpis[kpi]), []) for kpi in HEADLINE_KPIS]
+
+
+def _validation(directory: Path) -> Validation | None:
+    """What `simulator check --out DIR` wrote into the directory, if it did."""
+    path = directory / CHECKS
+    if not path.exists():
+        return None
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""], dtype={"passed": bool})
+    checks = table.astype(object).where(table.notna(), None).to_dict("records")  # NaN: none
+    return Validation(checks, int(table.passed.sum()), table.file.nunique())
 
 
 def _embedded(results: Results, spec: FigureSpec) -> EmbeddedFigure:

@@ -62,6 +62,9 @@ def _say(message: str) -> None:
     print(message, file=sys.stderr)
 
 
+Job = TypeVar("Job")
+"""What `work` is given: a `Task`, or plain data of the caller's that holds one (a check's
+run, with what to measure of it)."""
 Result = TypeVar("Result")
 """What `work` makes of a task: an `Outcome` (`run_task`), or the runner's files of it."""
 
@@ -87,8 +90,8 @@ class Executor(Protocol):
     """Runs `work` (`run_task`, or a function that calls it) on each task, yielding the
     results as tasks finish."""
 
-    def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result]) -> Iterator[Result]: ...
+    def run(self, tasks: Iterable[Job],
+            work: Callable[[Job], Result]) -> Iterator[Result]: ...
 
     def close(self) -> None: ...
 
@@ -98,8 +101,8 @@ class InProcess:
 
     workers = 1
 
-    def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result]) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Job],
+            work: Callable[[Job], Result]) -> Iterator[Result]:
         for task in tasks:
             yield work(task)
 
@@ -120,8 +123,8 @@ class LocalPool:
         # start every worker now, before a progress bar's thread exists
         futures.wait([self.pool.submit(os.getpid) for _ in range(workers)])
 
-    def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result]) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Job],
+            work: Callable[[Job], Result]) -> Iterator[Result]:
         """`work` runs in the workers: a module-level function, so it pickles by name."""
         def first_done(pending: set) -> tuple[set, set]:
             return futures.wait(pending, return_when=futures.FIRST_COMPLETED)
@@ -188,15 +191,15 @@ class DaskCluster:
                            "stops, --timeout gives up)")
                     told = True
 
-    def run(self, tasks: Iterable[Task],
-            work: Callable[[Task], Result]) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Job],
+            work: Callable[[Job], Result]) -> Iterator[Result]:
         """`work` runs on the cluster's workers (a module-level function), on a few
         tasks at a time: each Dask task costs the scheduler milliseconds."""
         def first_done(pending: set) -> tuple[set, set]:
             done = self.distributed.wait(list(pending), return_when="FIRST_COMPLETED")
             return set(done.done), set(done.not_done)
 
-        def submit(chunk: list[Task]) -> Any:
+        def submit(chunk: list[Job]) -> Any:
             return self.client.submit(_work_on_each, work, chunk, pure=False)
 
         for results in _windowed(submit, first_done, _chunks(tasks, self.CHUNK),
@@ -216,11 +219,11 @@ def make_executor(workers: int | None, scheduler: str | None,
     return InProcess() if count == 1 else LocalPool(count)
 
 
-def _work_on_each(work: Callable[[Task], Result], tasks: list[Task]) -> list[Result]:
+def _work_on_each(work: Callable[[Job], Result], tasks: list[Job]) -> list[Result]:
     return [work(task) for task in tasks]
 
 
-def _chunks(tasks: Iterable[Task], size: int) -> Iterator[list[Task]]:
+def _chunks(tasks: Iterable[Job], size: int) -> Iterator[list[Job]]:
     iterator = iter(tasks)
     while chunk := list(itertools.islice(iterator, size)):
         yield chunk

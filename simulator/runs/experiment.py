@@ -151,7 +151,7 @@ def plan(experiment: Experiment, scenario_path: Path, document: Document | None 
     try:
         base = read_file(scenario_path, "scenario")
     except ScenarioError as error:
-        raise _from_experiment(error, document, ("scenario",)) from None
+        raise located_at(error, document, ("scenario",)) from None
     scenarios: dict[str, Scenario] = {}
     overrides: dict[str, dict[str, Any]] = {}
     descriptions: dict[str, str] = {}
@@ -162,7 +162,7 @@ def plan(experiment: Experiment, scenario_path: Path, document: Document | None 
             variant = read_variant(written, lambda key: document.locate((*origin, key))
                                    if document else Location(source))
             scenarios[name], applied = resolve(base, variant.set,
-                                               _override_locations(document, origin),
+                                               override_locations(document, origin),
                                                scale=variant.scale)
         except ScenarioError as error:
             problems.extend(Problem(p.location, f"variants.{name}: {p.path}".rstrip(": "),
@@ -201,18 +201,20 @@ def read_variant(written: Mapping[str, Any], locate: Callable[[str], Location]) 
                    tuple(own.get("scale", {}).items()))
 
 
-def _override_locations(document: Document | None, origin: tuple[str, ...]) -> Mapping:
-    """The line of each override of a variant: a path beside its own keys, or under `set`
-    or `scale`."""
+def override_locations(document: Document | None, origin: tuple[str, ...],
+                       flat: bool = True) -> Mapping:
+    """The line of each override of a variant at `origin`: a path beside its own keys (if
+    `flat`; a check's own keys are not paths), or under `set` or `scale`."""
     if document is None:
         return {}
-    parents = {origin, (*origin, "set"), (*origin, "scale")}
+    parents = {(*origin, "set"), (*origin, "scale")} | ({origin} if flat else set())
     return {key[-1]: location for key, location in document.locations.items()
             if key[:-1] in parents and not (key[:-1] == origin and key[-1] in VARIANT_KEYS)}
 
 
-def _from_experiment(error: ScenarioError, document: Document | None,
-                     path: tuple[str, ...]) -> ScenarioError:
+def located_at(error: ScenarioError, document: Document | None,
+               path: tuple[str, ...]) -> ScenarioError:
+    """The problems of a file named at `path` (reading the scenario), said at that line."""
     if document is None:
         return error
     location = document.locate(path)

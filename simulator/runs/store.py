@@ -59,6 +59,9 @@ TRACE, TRACES = "trace", "traces"
 """A single run's event trace (`trace.jsonl`); an experiment's folder of them."""
 JOURNAL = "runs.jsonl"
 SUMMARY_CSV, SUMMARY_PARQUET, COMPARISON = "summary.csv", "summary.parquet", "comparison.csv"
+CHECKS = "checks.csv"
+"""The validation suite's outcome (`simulator check --out DIR`): beside a run's or an
+experiment's results, for the report."""
 
 
 def run_file(table: str, variant: str | None = None, replication: int = 0,
