@@ -225,8 +225,8 @@ def print_kpis(result: RunResult, name: str, out: Path, files: int) -> None:
                         f"{result.output.times[-1] / 365:g} years in "
                         f"{result.output.wall_seconds:.2f} s")
     table.add_column("KPI")
-    table.add_column("value", justify="right")
-    table.add_column("unit", style="dim")
+    table.add_column("value", justify="right", no_wrap=True)
+    table.add_column("unit", style="dim", max_width=20)  # the labels read first; units may wrap
     for kpi in RUN_KPIS:
         table.add_row(KPIS[kpi].label, f"{result.kpis[kpi]:.4g}", KPIS[kpi].unit)
     console = Console()

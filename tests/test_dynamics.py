@@ -1,4 +1,4 @@
-"""The dynamics against the mathematics of DESIGN.md sections 2-5, not against the code.
+"""The dynamics against the mathematics of docs/model.md sections 2-4, not against the code.
 
 Expected values are worked out by hand (or from closed forms written out here
 independently, e.g. decay as powers of one half), so a wrong formula fails.
@@ -20,7 +20,7 @@ evidence = st.floats(min_value=0.0, max_value=1e6, allow_nan=False)
 quick = settings(max_examples=200, deadline=None)
 
 
-# --- decay (DESIGN.md section 2) ---------------------------------------------------------
+# --- decay (docs/model.md section 4.1) ---------------------------------------------------------
 
 
 def test_decay_rate_is_ln2_over_half_life():
@@ -59,7 +59,7 @@ def test_zero_stays_zero(elapsed):
     assert dynamics.decayed(0.0, dynamics.decay_rate(365.0), elapsed) == 0.0
 
 
-# --- learning rule (DESIGN.md section 4) ---------------------------------------------------
+# --- learning rule (docs/model.md section 4.2) ---------------------------------------------------
 
 
 def test_learning_gain_is_the_product_of_its_factors():
@@ -118,7 +118,7 @@ def test_full_gain_gives_mastery_and_no_gain_leaves_the_level(level):
     assert dynamics.learn(level, 0.0) == level
 
 
-# --- trained steady state (DESIGN.md section 4) ------------------------------------------
+# --- trained steady state (docs/model.md section 4.2) ------------------------------------------
 
 
 @pytest.mark.parametrize("gain, half_life, interval", [
@@ -162,7 +162,7 @@ def test_steady_state_is_a_fixed_point():
         steady, abs=1e-14)
 
 
-# --- trust (DESIGN.md section 3) ------------------------------------------------------------
+# --- trust (docs/model.md sections 2 and 4.4) -----------------------------------------------------
 
 
 def test_trust_is_the_beta_reputation_on_hand_numbers():
@@ -214,7 +214,7 @@ def test_trust_works_on_matrices():
     np.testing.assert_allclose(got, [[1.0, 2.9 / 4.0], [1.9 / 4.0, 1.0]], rtol=1e-15)
 
 
-# --- interoperability (DESIGN.md section 3) -------------------------------------------------
+# --- interoperability (docs/model.md sections 2 and 4.4) ------------------------------------------
 
 
 def test_interoperability_on_hand_numbers():
@@ -274,7 +274,7 @@ def test_interoperability_levels_on_an_array():
         dynamics.interoperability_level(np.array([0.1, 0.25, 0.6, 0.75, 0.74])), [0, 1, 2, 3, 2])
 
 
-# --- exercises and programs (DESIGN.md section 5) -------------------------------------------
+# --- exercises and programs (docs/model.md section 4) -------------------------------------------
 
 
 def test_exercise_success_probability():
@@ -307,21 +307,46 @@ def test_bias_evidence_is_linear_above_the_threshold():
     assert dynamics.bias_evidence(1.0, 2.0, 0.2, 1.0) == pytest.approx(0.6, abs=1e-15)
 
 
-# --- crises and sharing (DESIGN.md section 5) -----------------------------------------------
+# --- crises and sharing (docs/model.md section 4) -----------------------------------------------
 
 
 def test_crisis_effectiveness_on_hand_numbers():
-    """mean(0.8, 0.4) * 0.5 * (1 + 0.2 * 0.5) = 0.6 * 0.5 * 1.1 = 0.33."""
-    assert dynamics.crisis_effectiveness([0.8, 0.4], 0.5, 0.5, 0.2) == pytest.approx(
-        0.33, abs=1e-15)
-    assert dynamics.crisis_effectiveness([0.6], 0.5, 0.0, 0.2) == pytest.approx(0.3, abs=1e-15)
+    """K = 0.8 x 0.9 + 0.4 x 0.5 = 0.92; (1 - exp(-0.92 / 1)) x (1 + 0.2 x 0.5)."""
+    assert dynamics.crisis_effectiveness([0.8, 0.4], [0.9, 0.5], 0.5, 0.2, 1.0) == pytest.approx(
+        (1 - math.exp(-0.92)) * 1.1, abs=1e-15)
+    assert dynamics.crisis_effectiveness([0.6], [0.5], 0.0, 0.2, 2.0) == pytest.approx(
+        1 - math.exp(-0.15), abs=1e-15)
 
 
 def test_crisis_effectiveness_is_clipped():
-    """Full capability, interoperability and warning would give 1.2: a chance is at most 1."""
-    assert dynamics.crisis_effectiveness([1.0, 1.0], 1.0, 1.0, 0.2) == 1.0
-    assert dynamics.crisis_effectiveness([0.9], 0.9, 1.0, 0.5) == 1.0
-    assert dynamics.crisis_effectiveness([0.5], 0.5, 1.0, -3.0) == 0.0
+    """A strong coalition with full warning would pass 1: a chance is at most 1."""
+    assert dynamics.crisis_effectiveness([1.0, 1.0], [1.0, 1.0], 1.0, 0.5, 0.1) == 1.0
+    assert dynamics.crisis_effectiveness([0.5], [0.5], 1.0, -3.0, 1.0) == 0.0
+
+
+@quick
+@given(st.lists(st.tuples(unit, unit), min_size=1, max_size=6), unit, unit, unit,
+       st.floats(0.1, 5.0))
+def test_a_helper_never_lowers_the_chance_and_helps_more_when_interoperable(
+        members, capability, usable, warning, difficulty):
+    """Adding a responder with any capability and usable share never lowers the chance;
+    raising its usable share (its interoperability with the host) never lowers it either."""
+    capabilities, shares = (list(values) for values in zip(*members, strict=True))
+
+    def chance(extra_share: float) -> float:
+        return dynamics.crisis_effectiveness([*capabilities, capability], [*shares, extra_share],
+                                             warning, 0.2, difficulty)
+    without = dynamics.crisis_effectiveness(capabilities, shares, warning, 0.2, difficulty)
+    assert chance(usable) >= without
+    assert chance(min(1.0, usable + 0.1)) >= chance(usable)
+
+
+def test_participation_falls_in_proportion_to_trust_below_full_trust():
+    """will x interest 0.8: full at trust 0.5 or more, half at 0.25, none at 0."""
+    np.testing.assert_allclose(
+        dynamics.participation_chance(np.full(4, 0.8), np.array([0.9, 0.5, 0.25, 0.0]), 0.5),
+        [0.8, 0.8, 0.4, 0.0], rtol=0, atol=1e-15)
+    assert dynamics.participation_chance(0.8, 0.0, 0.0) == 0.8  # no trust needed
 
 
 def test_sharing_needs_trust_both_ways_threshold_inclusive():
@@ -367,7 +392,7 @@ def test_early_warning_of_an_empty_region_is_zero():
     assert dynamics.early_warning(np.zeros((0, 1), dtype=bool), np.zeros(0, dtype=bool)) == 0.0
 
 
-# --- budgets and disruptions (DESIGN.md section 5) ------------------------------------------
+# --- budgets and disruptions (docs/model.md section 4) ------------------------------------------
 
 
 def test_budget_grant():

@@ -1,4 +1,5 @@
-"""The engine against mathematics: closed forms of DESIGN.md on scenarios small enough to solve."""
+"""The engine against mathematics: closed forms of docs/model.md on scenarios small enough to
+solve."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def minimal_exercise_ends(count: int, start: float = 30.0, every: float = 182.5,
 
 
 def test_proficiency_after_each_exercise_follows_the_learning_rule(minimal):
-    """Right after every exercise, P equals the recursion of DESIGN.md section 4 and
+    """Right after every exercise, P equals the recursion of docs/model.md section 4.2 and
     settles at its closed-form steady state g / (1 - (1 - g) exp(-lambda tau))."""
     scenario = build(minimal, horizon_years=60)
     stepper = Stepper(scenario)
@@ -52,7 +53,7 @@ def test_decay_between_events_is_exact(minimal):
     result = simulator.simulate(build(minimal))
     nations = result.nations[result.nations.nation == "borvia"]
     between = nations[(nations.time_days > 41) & (nations.time_days < 212)]
-    half_life = 365.0
+    half_life = 730.0
     first = between.iloc[0]
     for _, row in between.iterrows():
         factor = 2.0 ** (-(row.time_days - first.time_days) / half_life)

@@ -108,7 +108,7 @@ def test_each_kpi_is_worked_out_from_series_metrics_and_counts_are_whole():
     for kpi in metrics.KPIS.values():
         assert kpi.of and set(kpi.of) <= set(metrics.SERIES), kpi.name
         assert len(kpi.of) == (2 if kpi.statistic in ("ratio", "gain_per") else 1), kpi.name
-    assert metrics.WHOLE_METRICS == ("sharing_links", *(
+    assert metrics.WHOLE_METRICS == ("engaged_pairs", "sharing_links", *(
         name for name, value in vars(metrics.Counts()).items() if type(value) is int))
     assert "final_sharing_links" in metrics.WHOLE_KPIS
     assert "mean_sharing_links" not in metrics.WHOLE_KPIS  # a time mean of whole numbers

@@ -123,16 +123,25 @@ def test_exercises_elsewhere_raise_no_tension(minimal):
 
 
 def test_program_modules_story_and_capability(minimal):
-    """Four modules every 60 days; capability follows the learning rule each time."""
+    """Four modules every 60 days; capability follows the learning rule each time, and what
+    it gained decays toward the scenario's value (half-life 3650 days) in between. The
+    program is tailored: each module costs 5 x (1 + the premium 0.25)."""
     stepper = Stepper(build(with_program(minimal)))
     assert story(stepper, 400, ("module_start", "module_end")) == [
         (0.0, "module_start"), (10.0, "module_end"), (60.0, "module_start"),
         (70.0, "module_end"), (120.0, "module_start"), (130.0, "module_end"),
         (180.0, "module_start"), (190.0, "module_end"),
     ]
-    assert stepper.world.capability[PARTNER] == pytest.approx(1 - 0.7 * 0.98 ** 4, abs=1e-15)
+    gained, last = 0.0, 0.0
+    for end in (10.0, 70.0, 130.0, 190.0):
+        gained *= 2 ** (-(end - last) / 3650)
+        gained += 0.02 * (1 - (0.3 + gained))
+        last = end
+    assert stepper.world.capability(190.0, PARTNER) == pytest.approx(0.3 + gained, abs=1e-15)
+    assert stepper.world.capability(190.0 + 3650, PARTNER) == pytest.approx(
+        0.3 + gained / 2, abs=1e-15)
     assert stepper.activities.counts.modules_delivered == 4
-    assert stepper.activities.counts.budget_spent == 20
+    assert stepper.activities.counts.budget_spent == 4 * 5 * 1.25
 
 
 def test_programs_share_the_trainer_pool(minimal):
@@ -260,12 +269,13 @@ def crisis_world(**relations) -> dict:
         "relations": [{"nations": ["near", "host"], "trust": 0.9},
                       {"nations": ["wary", "host"], "trust": 0.3}],
         "threats": [{"id": "t", "region": "r", "per_year": 3.0, "kinds": ["unrest"]}],
+        "parameters": {"weights": {"shared_failure": 2.0}},
     }
 
 
 def test_allies_that_trust_the_host_respond_to_its_crisis():
-    """'near' trusts the partner host (0.9 >= 0.5) and responds, until failures (weight 2)
-    bring its trust below 0.5; 'wary' (0.3) never responds."""
+    """'near' trusts the partner host (0.9 >= 0.5) and responds, until failures (weighted 2
+    here) bring its trust below 0.5; 'wary' (0.3) never responds."""
     scenario = simulator.scenario_from_dict(crisis_world())
     stepper = Stepper(scenario, seed=2)
     stepper.run_until(scenario.horizon_days)
@@ -281,20 +291,20 @@ def test_allies_that_trust_the_host_respond_to_its_crisis():
     assert any(e.detail["responders"] == ["host"] for e in hosted)
 
 
-def test_crisis_effectiveness_is_capability_times_interoperability():
-    """The first crisis meets the initial state: E = mean(cap) x 0.3 F(t) x (1 + 0.2 x warning),
-    F the responders' decayed initial familiarity (standards and proficiency are 0)."""
+def test_crisis_effectiveness_is_capability_usable_through_interoperability():
+    """The first crisis meets the initial state: E = (1 - exp(-K)) x (1 + 0.2 x warning) with
+    K = 0.4 x 0.3 (the host, familiarity 1 with itself) + 0.8 x 0.3 F(t) for 'near', F the
+    pair's decayed initial familiarity (standards and proficiency are 0)."""
     scenario = simulator.scenario_from_dict(crisis_world())
     stepper = Stepper(scenario, seed=2)
     stepper.run_until(scenario.horizon_days)
-    first = stepper.events("crisis")[0]
-    responders = stepper.world.nations_of(first.detail["responders"])
-    both_allies = stepper.world.is_ally[responders].all()
-    familiarity = (0.3 if both_allies else 0.05) * 2 ** (-first.time / 730)
-    expected = dynamics.crisis_effectiveness(stepper.world.capability[responders],
-                                             0.3 * familiarity, first.detail["warning"], 0.2)
+    first = next(e for e in stepper.events("crisis") if e.detail["host"] == "host")
+    assert first.detail["responders"] == ["host", "near"]
+    familiarity = 0.05 * 2 ** (-first.time / 730)
+    strength = 0.4 * 0.3 + 0.8 * 0.3 * familiarity
     assert first.detail["warning"] == 1.0  # allies, and a host that shares with 'near'
-    assert first.detail["effectiveness"] == pytest.approx(expected, abs=1e-15)
+    assert first.detail["effectiveness"] == pytest.approx(
+        -math.expm1(-strength) * (1 + 0.2 * 1.0), abs=1e-15)
 
 
 def test_instability_shocks_arrive_at_the_thinned_rate(minimal):
@@ -320,10 +330,11 @@ def test_a_budget_cut_takes_its_share_at_once_and_from_refills(minimal):
     assert stepper.activities.budgets["aldoria"].level == pytest.approx(100 * 0.5 ** cuts)
 
 
-def test_a_budget_serves_requests_first_come_first_served_and_renewals_at_once():
-    """Budget 100: A takes 60 at day 1; B's 70 waits, and C's 10 waits behind it. A cut of
-    half at day 5 serves nobody; the renewal to 80 at day 10 expires the 20 left and
-    serves B, then C, at that very moment."""
+def test_a_budget_funds_what_it_can_afford_and_renewals_at_once():
+    """Budget 100: A takes 60 at day 1; B's 70 waits, but C's 10 does not wait behind it.
+    A cut of half at day 5 takes 15 and serves nobody; the renewal to 80 at day 10
+    expires the 15 left and serves B at that very moment; D's 20, waiting since day 6,
+    is then more than the 10 left and waits on."""
     env = simpy.Environment()
     budget = Budget(env)
     served, expired = [], []
@@ -336,15 +347,15 @@ def test_a_budget_serves_requests_first_come_first_served_and_renewals_at_once()
     def budget_office():
         expired.append(budget.renew(100.0))
         yield env.timeout(5)
-        assert budget.rescind(0.5) == 20.0
+        assert budget.rescind(0.5) == 15.0
         yield env.timeout(5)
         expired.append(budget.renew(80.0))
 
-    for name, amount, day in (("A", 60.0, 1), ("B", 70.0, 2), ("C", 10.0, 3)):
+    for name, amount, day in (("A", 60.0, 1), ("B", 70.0, 2), ("C", 10.0, 3), ("D", 20.0, 6)):
         env.process(request(name, amount, day))
     env.process(budget_office())
     env.run(until=5.5)
-    assert served == [(1, "A")] and budget.level == 20.0
+    assert served == [(1, "A"), (3, "C")] and budget.level == 15.0
     env.run()
-    assert served == [(1, "A"), (10, "B"), (10, "C")]
-    assert expired == [0.0, 20.0] and budget.level == 0.0
+    assert served == [(1, "A"), (3, "C"), (10, "B")]
+    assert expired == [0.0, 15.0] and budget.level == 10.0

@@ -19,6 +19,7 @@ from simulator.model.dynamics import sharing
 from simulator.presentation.plot_data import load_results
 from simulator.runs.runner import TRACED_REPLICATION
 from simulator.runs.store import (
+    CHECKS,
     EXPERIMENT_OUTPUTS,
     FINAL,
     FORMAT_VERSION,
@@ -91,7 +92,8 @@ def test_a_run_directory_holds_exactly_the_layout(run_directory):
 
 def test_an_experiment_directory_holds_exactly_the_layout(small_clean):
     names = {path.name for path in small_clean.iterdir()}
-    assert names == set(EXPERIMENT_OUTPUTS) - {PLOTS, REPORT}  # drawn by the CLI, not here
+    # figures and report drawn by the CLI, the checks written by `simulator check`
+    assert names == set(EXPERIMENT_OUTPUTS) - {PLOTS, REPORT, CHECKS}
     manifest = read_manifest(small_clean)
     for variant in manifest.variant_names:
         for replication in range(manifest.replications):

@@ -1,4 +1,4 @@
-"""The world against DESIGN.md sections 3, 5 and 5a and the shipped scenario files.
+"""The world against docs/model.md sections 2, 4 and Appendix A and the shipped scenario files.
 
 Expected numbers come from the files and the documented defaults, with decay
 written as powers of one half, so they do not reuse the code under test.
@@ -23,7 +23,7 @@ from .test_state import half
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 WEIGHTS = (0.4, 0.3, 0.3)
-"""DESIGN.md 5a interoperability weights: standards, proficiency, familiarity."""
+"""docs/model.md, Appendix A interoperability weights: standards, proficiency, familiarity."""
 
 
 def mean_interoperability(world: World, time: float, members: Sequence[int] | np.ndarray,
@@ -33,7 +33,7 @@ def mean_interoperability(world: World, time: float, members: Sequence[int] | np
 
 
 def interoperability(s_i, s_j, p_i, p_j, familiarity):
-    """DESIGN.md section 3, written out again with the default weights."""
+    """docs/model.md sections 2 and 4.4, written out again with the default weights."""
     return 0.4 * min(s_i, s_j) + 0.3 * math.sqrt(p_i * p_j) + 0.3 * familiarity
 
 
@@ -73,7 +73,7 @@ def test_minimal_world_initial_state(minimal):
 
 
 class BaselineFile:
-    """baseline.yaml read as plain data, with DESIGN.md 5a defaults where it sets nothing.
+    """baseline.yaml read as plain data, with the model's defaults where it sets nothing.
 
     Expectations are derived from the file rather than copied from it, so the
     tests follow a recalibration of the scenario but not a mistake in the code.
@@ -86,11 +86,11 @@ class BaselineFile:
         self.domains = self.data["domains"]
 
     def constant(self, group, key, default):
-        """A constant from `parameters`, or its DESIGN.md default."""
+        """A constant from `parameters`, or its default."""
         return ((self.data.get("parameters") or {}).get(group) or {}).get(key, default)
 
     def half_life(self, quantity):
-        defaults = {"standards": 1825.0, "proficiency": 365.0, "familiarity": 730.0,
+        defaults = {"standards": 1825.0, "proficiency": 730.0, "familiarity": 730.0,
                     "trust_evidence": 1095.0, "stability": 365.0}
         return self.constant("half_life_days", quantity, defaults[quantity])
 
@@ -103,7 +103,7 @@ class BaselineFile:
         return value.get(domain, 0.0) if isinstance(value, dict) else value
 
     def relations(self):
-        """Trust t0 and familiarity by roles (DESIGN.md 5a), then the file's `relations`."""
+        """Trust t0 and familiarity by roles (docs/model.md, Appendix A), then `relations`."""
         trust_by_roles = {(True, True): self.constant("initial_trust", "ally_ally", 0.6),
                           (False, False): self.constant("initial_trust", "partner_partner", 0.5)}
         ally_partner = self.constant("initial_trust", "ally_partner", 0.45)
@@ -266,9 +266,9 @@ def test_a_lone_nation_is_its_own_pair_with_familiarity_one(minimal):
     """Documented in the docstring: aldoria alone is 0.4 * 0.8 + 0.3 * 0.7 + 0.3 * 1."""
     assert mean_interoperability(minimal, 0.0, [0], [0]) == pytest.approx(0.83, abs=1e-14)
     assert mean_interoperability(minimal, 0.0, [1], [0]) == pytest.approx(0.4, abs=1e-14)
-    at_one_half_life = 0.4 * 0.8 * half(365, 1825) + 0.3 * 0.7 * 0.5 + 0.3
+    at_one_year = 0.4 * 0.8 * half(365, 1825) + 0.3 * 0.7 * half(365, 730) + 0.3
     assert mean_interoperability(minimal, 365.0, [0], [0]) == pytest.approx(
-        at_one_half_life, abs=1e-14)
+        at_one_year, abs=1e-14)
 
 
 def test_early_warning_in_the_baseline_at_the_start(baseline, baseline_file):
@@ -327,7 +327,7 @@ def test_stability_recovers_with_its_half_life(baseline, baseline_file):
 def test_snapshot_interoperability_uses_familiarity_one_on_the_diagonal(minimal):
     """The end-of-run matrix: pairs by hand off the diagonal, a nation with itself on it."""
     day = 365.0
-    s, p, f = half(day, 1825), half(day, 365), half(day, 730)
+    s, p, f = half(day, 1825), half(day, 730), half(day, 730)
     matrix = minimal.snapshot(day).interoperability(WEIGHTS)
     assert matrix.shape == (2, 2, 1)
     pair = interoperability(0.8 * s, 0.1 * s, 0.7 * p, 0.2 * p, 0.05 * f)
@@ -391,7 +391,7 @@ def test_a_joint_activity_changes_exactly_what_separate_trainings_would(baseline
 @pytest.mark.parametrize("program_id", ["istrava_command", "kalvar_land_forces"])
 def test_modules_change_exactly_what_their_trainings_would_one_by_one(baseline_scenario,
                                                                       program_id):
-    """A program's modules, delivered with one gather and one scatter each, against DESIGN.md
+    """A program's modules, delivered with one gather and one scatter each, against docs/model.md
     5's list done quantity by quantity: the same bits in every cell and clock, and the same
     bias evidence once the pressure of modules close together passes the tolerance."""
     program = next(p for p in baseline_scenario.programs if p.id == program_id)
@@ -404,7 +404,7 @@ def test_modules_change_exactly_what_their_trainings_would_one_by_one(baseline_s
     fit = dynamics.program_fit(program.tailored, separate.needs[partner, domains],
                                rates.untailored_fit)
     absorb, mean_fit = separate.absorb[partner], dynamics.mean(fit)
-    pressure = program.intensity * (0.5 if program.tailored else 1.0)
+    pressure = program.intensity * (rates.tailored_pressure if program.tailored else 1.0)
     biases = []
     for day in (30.0, 31.0, 32.5, 33.0, 34.0, 35.0, 36.0, 37.0):
         biases.append(effects.deliver(day))
@@ -412,8 +412,11 @@ def test_modules_change_exactly_what_their_trainings_would_one_by_one(baseline_s
                              (separate.proficiency, rates.proficiency)):
             levels.learn(day, (partner, domains),
                          dynamics.learning_gain(rate, program.intensity, absorb, fit))
-        separate.state["capability"].learn(day, [partner], dynamics.learning_gain(
-            rates.capability, program.intensity, absorb, mean_fit))
+        capability = separate.capability(day, partner)
+        separate.capability_gained.add(day, partner, dynamics.learning_gain(
+            rates.capability, program.intensity, absorb, mean_fit) * (1 - capability))
+        separate.trained_together[separate.ally_rank[provider], separate.partner_rank[partner],
+                                  domains] = day
         separate.familiarity.learn(day, ordered_pairs([partner, provider]),
                                    min(1.0, rates.familiarity * program.intensity))
         separate.positive.add(day, (partner, provider),
@@ -428,3 +431,4 @@ def test_modules_change_exactly_what_their_trainings_would_one_by_one(baseline_s
     assert biases[0] == 0 and biases[-1] > 0
     np.testing.assert_array_equal(delivered.state.values, separate.state.values)
     np.testing.assert_array_equal(delivered.state.stamps, separate.state.stamps)
+    np.testing.assert_array_equal(delivered.trained_together, separate.trained_together)

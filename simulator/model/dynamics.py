@@ -1,6 +1,6 @@
 """The model's dynamics as pure functions: numbers and arrays in, numbers and arrays out.
 
-Each function is one formula of DESIGN.md, and each has a test against its
+Each function is one formula of docs/model.md, and each has a test against its
 closed form. Functions accept plain floats or numpy arrays alike.
 """
 
@@ -184,10 +184,25 @@ def bias_evidence(pressure: float, tolerance: float, openness: float, weight: fl
     return weight * max(0.0, pressure - tolerance * openness)
 
 
-def crisis_effectiveness(capabilities: Values, mean_interoperability: float,
-                         warning: float, warning_bonus: float) -> float:
-    """`clip(mean(cap) * mean I * (1 + bonus * warning), 0, 1)`: chance a response succeeds."""
-    value = mean(capabilities) * mean_interoperability * (1.0 + warning_bonus * warning)
+def participation_chance(will_times_interest: Values, trust_in_host: Values,
+                         full_participation_trust: float) -> Values:
+    """`will * interest * min(1, T / full trust)`: an invitee that trusts the host less than
+    `full_participation_trust` takes part less often."""
+    if full_participation_trust <= 0:
+        return will_times_interest
+    return will_times_interest * np.minimum(1.0, np.asarray(trust_in_host)
+                                            / full_participation_trust)
+
+
+def crisis_effectiveness(capabilities: Values, usable_shares: Values, warning: float,
+                         warning_bonus: float, difficulty: float) -> float:
+    """Chance a response succeeds: `clip((1 - exp(-K / difficulty)) * (1 + bonus * warning))`
+    with usable strength `K = sum(c_i * u_i)`, where `u_i` is the share of responder i's
+    capability the coalition can use (its interoperability with the host). Each responder
+    adds to K: a helper never lowers the chance, and a more interoperable one raises it
+    more."""
+    strength = float(np.dot(capabilities, usable_shares))
+    value = -math.expm1(-strength / difficulty) * (1.0 + warning_bonus * warning)
     return min(1.0, max(0.0, value))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import simpy
 from numpy.typing import NDArray
+from simpy.events import NORMAL, EventPriority
 
 from simulator.model.processes import Activities, Process, TraceEvent
 from simulator.model.recorder import Recorder, sample_times
@@ -130,9 +131,23 @@ def start_processes(env: simpy.Environment, activities: Activities, scenario: Sc
     env.process(record(env, recorder))
 
 
+LATE = EventPriority(NORMAL + 1)
+"""A SimPy priority after every ordinary event: a sample at an instant sees all of its events."""
+
+
+class AfterTheInstant(simpy.Event):
+    """A timeout that fires after every other event of its instant, even those scheduled
+    later at that instant, so a series does not depend on the sampling grid."""
+
+    def __init__(self, env: simpy.Environment, delay: float):
+        super().__init__(env)
+        self._ok, self._value = True, None  # as a Timeout is: triggered, with no value
+        env.schedule(self, LATE, delay)
+
+
 def record(env: simpy.Environment, recorder: Recorder) -> Process:
-    """Every `sample_every_days`, bring all state to now and record the metrics;
+    """Every `sample_every_days`, after the events of that instant, record the metrics;
     the engine takes the last sample, at the horizon, itself."""
     for time in recorder.times[:-1]:
-        yield env.timeout(time - env.now)
+        yield AfterTheInstant(env, time - env.now)
         recorder.sample(env.now)

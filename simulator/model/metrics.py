@@ -85,8 +85,14 @@ class Counts:
 
     exercises_held: int = _tally("Exercises held", "exercises", NEITHER)
     exercises_cancelled: int = _tally("Exercises cancelled", "exercises", LOWER_IS_BETTER)
+    partner_participations: int = _tally("Partners' participations in exercises held",
+                                         "participations", HIGHER_IS_BETTER)
     modules_delivered: int = _tally("Program modules delivered", "modules", NEITHER)
     modules_cancelled: int = _tally("Program modules cancelled", "modules", LOWER_IS_BETTER)
+    modules_due: int = _tally("Program modules due", "modules", NEITHER)
+    modules_disrupted: int = _tally(
+        "Program modules disrupted (interrupted, suspended or cancelled)", "modules",
+        LOWER_IS_BETTER)
     interruptions: int = _tally("Program interruptions", "interruptions", LOWER_IS_BETTER)
     suspensions: int = _tally("Program suspensions", "suspensions", LOWER_IS_BETTER)
     bias_incidents: int = _tally("Bias incidents", "incidents", LOWER_IS_BETTER)
@@ -120,6 +126,11 @@ STATE = (
             "index"),
     _series("compatible_share", "Ally–partner pairs at level 2 or above",
             "share of pairs (0–1)", HIGHER_IS_BETTER, "share"),
+    _series("engaged_pairs", "Engaged ally–partner pairs", "pairs", HIGHER_IS_BETTER, "count"),
+    _series("interop_engaged", "Interoperability, engaged ally–partner pairs", INDEX,
+            HIGHER_IS_BETTER, "index"),
+    _series("engaged_compatible_share", "Engaged ally–partner pairs at level 2 or above",
+            "share of pairs (0–1)", HIGHER_IS_BETTER, "share"),
     _series("trust_ally_partner", "Trust of allies in partners", INDEX, HIGHER_IS_BETTER,
             "index"),
     _series("trust_partner_ally", "Trust of partners in allies", INDEX, HIGHER_IS_BETTER,
@@ -139,7 +150,9 @@ STATE = (
 )
 """The world's state, sampled; `compatible_share` is the share of ally-partner pairs whose
 mean interoperability over domains is at level 2 (compatible) or above, `early_warning` the
-mean of the regions' coverage. The recorder works them out in this order."""
+mean of the regions' coverage. Engaged pairs trained together within
+`parameters.engaged_within_days`; their interoperability is over the domains they trained
+in (NaN with none engaged). The recorder works them out in this order."""
 _TALLIES = tuple((field.name, *field.metadata["metric"]) for field in dataclasses.fields(Counts))
 """Name, label, unit, direction and kind of each field of `Counts`, in order."""
 COUNTED = tuple(_series(name, f"{label} (cumulative)", unit, direction, kind)
@@ -180,12 +193,16 @@ KPIS: Mapping[str, Kpi] = MappingProxyType({kpi.name: kpi for kpi in (
         statistic="peak", of=(MAX_TENSION.name,)),
     Kpi("crisis_success_rate", "Crisis success rate", "share of crises (0–1)",
         HIGHER_IS_BETTER, "share", statistic="ratio", of=("crisis_successes", "crises")),
+    Kpi("module_disruption_rate", "Share of program modules disrupted",
+        "share of modules due (0–1)", LOWER_IS_BETTER, "share", statistic="ratio",
+        of=("modules_disrupted", "modules_due")),
     Kpi("interop_gain_per_budget", "Ally–partner interoperability gained per budget unit",
         "index per budget unit", HIGHER_IS_BETTER, "rate", statistic="gain_per",
         of=("interop_ally_partner", "budget_spent")),
 )})
-"""State metrics by their final value and time mean (tension by its peak), the counts by
-their totals, and two ratios (NaN where undefined: no crises, nothing spent)."""
+"""State metrics by their final value and time mean (over the time they are defined; tension
+by its peak), the counts by their totals, and three ratios (NaN where undefined: no crises,
+no modules due, nothing spent)."""
 CATALOGUE: Mapping[Table, Mapping[str, Metric]] = MappingProxyType(
     {"series": SERIES, "nations": NATIONS, "regions": REGIONS, "kpis": KPIS})
 """Every table's metrics, by name, in column order."""
@@ -208,23 +225,27 @@ WHOLE_KPIS = tuple(name for name, kpi in KPIS.items() if kpi.whole)
 # --- what readers are shown first -------------------------------------------------------------
 
 HEADLINE_KPIS = (
-    "mean_interop_ally_partner", "final_interop_ally_partner", "mean_trust_partner_ally",
+    "mean_interop_ally_partner", "final_interop_ally_partner", "mean_interop_engaged",
+    "mean_engaged_pairs", "mean_trust_partner_ally",
     "mean_trust_ally_partner", "final_compatible_share", "final_partner_capability",
     "mean_early_warning", "crisis_success_rate", "bias_incidents", "escalations",
-    "exercises_held", "budget_spent",
+    "module_disruption_rate", "exercises_held", "budget_spent",
 )
 """The outcomes a policy is judged on: the forest plot, the KPI distributions and the
 report show these, in this order."""
 RUN_KPIS = (
     "final_interop_ally_partner", "mean_interop_ally_partner", "final_interop_ally_ally",
-    "final_compatible_share", "final_trust_ally_partner", "final_trust_partner_ally",
+    "final_compatible_share", "final_engaged_pairs", "final_interop_engaged",
+    "final_engaged_compatible_share", "final_trust_ally_partner", "final_trust_partner_ally",
     "final_sharing_links", "final_partner_capability", "exercises_held",
-    "exercises_cancelled", "modules_delivered", "bias_incidents", "crises",
+    "exercises_cancelled", "modules_delivered", "module_disruption_rate", "bias_incidents",
+    "crises",
     "crisis_success_rate", "escalations", "budget_spent", "interop_gain_per_budget",
 )
 """A run's summary as `simulator run` prints it."""
 TRACKED_METRICS = (
-    "interop_ally_partner", "interop_ally_ally", "compatible_share", "trust_ally_partner",
+    "interop_ally_partner", "interop_ally_ally", "compatible_share", "engaged_pairs",
+    "interop_engaged", "engaged_compatible_share", "trust_ally_partner",
     "trust_partner_ally", "sharing_links", "early_warning", "partner_standards",
     "partner_proficiency", "partner_capability", "partner_stability", "bias_incidents",
     "escalations", "max_tension", "budget_spent",
@@ -243,7 +264,8 @@ class Theme:
 
 THEMES = (
     Theme("Interoperability", "index or share (0–1)",
-          ("interop_ally_partner", "interop_ally_ally", "compatible_share")),
+          ("interop_ally_partner", "interop_ally_ally", "interop_engaged", "compatible_share",
+           "engaged_compatible_share")),
     Theme("Trust and warning", "index or share (0–1)",
           ("trust_ally_partner", "trust_partner_ally", "early_warning")),
     Theme("Partners (mean)", INDEX, ("partner_standards", "partner_proficiency",

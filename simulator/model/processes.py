@@ -1,6 +1,6 @@
-"""The activities of DESIGN.md section 5, one SimPy process each.
+"""The activities of docs/model.md section 4, one SimPy process each.
 
-Each process reads as its sentence in DESIGN.md: it waits for its turn, for
+Each process reads as its sentence in docs/model.md: it waits for its turn, for
 money, trainers and facilities (real SimPy resources, so activities queue and
 contend), then makes one call into the world's dynamics and counts what
 happened. Randomness comes only from the generator handed to each process, and
@@ -37,16 +37,18 @@ Process = Generator[simpy.Event, Any, Any]
 
 class Budget(simpy.resources.base.BaseResource[simpy.resources.base.Put,
                                                 "Withdrawal | Renewal"]):
-    """An ally's money, drawn first come, first served as from a SimPy `Container`, but
-    renewed, not topped up, at each budget year (what is left is not carried over),
-    and cut at once by a share of what is left.
+    """An ally's money, drawn as from a SimPy `Container`, but renewed, not topped up, at
+    each budget year (what is left is not carried over), and cut at once by a share of
+    what is left.
 
-    A renewal serves the requests waiting for money at the moment it happens, in
-    their order. SimPy serves waiting requests at once only when a request arrives
-    (a put serves them later, once processed, after other events of the moment), so
-    a renewal is itself a request, one that goes ahead of the queue. It is built on
-    SimPy's hooks for new resources (the queue type, `_do_get`), not on the
-    internals of a `Container`.
+    An ally funds what it can afford: a waiting request is served as soon as its money
+    is there, whatever waits ahead of it, so an expensive exercise never holds cheap
+    modules back. A renewal serves the requests waiting for money at the moment it
+    happens, in their order, each if affordable. SimPy serves waiting requests at once
+    only when a request arrives (a put serves them later, once processed, after other
+    events of the moment), so a renewal is itself a request, one that goes ahead of the
+    queue. It is built on SimPy's hooks for new resources (the queue type, `_do_get`),
+    not on the internals of a `Container`.
     """
 
     class Requests(list):
@@ -79,18 +81,16 @@ class Budget(simpy.resources.base.BaseResource[simpy.resources.base.Put,
         self.level -= taken
         return taken
 
-    def _do_get(self, request: Withdrawal | Renewal) -> bool | None:
-        """Serve `request` if the money is there; a falsy answer keeps those behind it
-        waiting (first come, first served)."""
+    def _do_get(self, request: Withdrawal | Renewal) -> bool:
+        """Serve `request` if the money is there; either way, go on to the requests behind
+        it (answering True: none is blocked by one it cannot afford)."""
         if isinstance(request, Renewal):
             expired, self.level = self.level, request.amount
             request.succeed(expired)
-            return True
-        if self.level >= request.amount:
+        elif self.level >= request.amount:
             self.level -= request.amount
             request.succeed()
-            return True
-        return None
+        return True
 
 
 class Withdrawal(simpy.resources.base.Get[Budget]):
@@ -145,45 +145,60 @@ class Activities:
         }
         self.cuts: dict[str, list[tuple[float, float]]] = {nation.id: [] for nation in allies}
         self.cooldown_until = np.zeros(len(world.region_ids))
+        self.heightened_until = np.zeros(len(world.region_ids))
 
     # --- joint exercises --------------------------------------------------------------
 
     def exercise_series(self, exercise: Exercise, rng: np.random.Generator) -> Process:
-        """Every `every_days` (plus jitter) from `start_day`, each invited nation takes part
-        with chance will x interest; fewer than two cancel it. The host pays, the
-        exercise holds a facility slot for `duration_days`, and at its end the
-        participants learn and their trust moves with the outcome."""
+        """From `start_day`, an exercise every `every_days` (plus jitter) counted from the
+        previous one's actual start (or cancellation), once the region's cooldown is over.
+        Each invited nation takes part with chance will x interest, less if it trusts the
+        host little; fewer than two cancel it."""
         world, env = self.world, self.env
         invited = world.nations_of(exercise.participants)
-        domains = world.domains_of(exercise.domains)
         region = world.region(exercise.region)
-        chance = world.will[invited] * world.interest[invited, region]
+        willing = world.will[invited] * world.interest[invited, region]
+        host = np.full(len(invited), world.nation(exercise.host))
+        full_trust = self.parameters.exercise.full_participation_trust
         next_start = exercise.start_day
-        while True:
+        end = math.inf if exercise.end_day is None else exercise.end_day
+        while next_start < end:
             yield env.timeout(max(0.0, next_start - env.now))
             yield from self._wait_out_cooldown(region, exercise.id)
             draws = rng.random(len(invited) + 2)  # all of them, even if it is cancelled
             joins, outcome, jitter = draws[:-2], draws[-2], draws[-1]
-            next_start = env.now + exercise.every_days + jitter * exercise.jitter_days
-            participants = invited[joins < chance]
-            if len(participants) < 2:
-                self._cancel_exercise(exercise, "fewer than two participants")
-                continue
-            if not (yield from self._pay(exercise.host, exercise.cost)):
-                self._cancel_exercise(exercise, "no budget")
-                continue
-            with self.facilities[exercise.facility].request() as slot:
-                yield slot
-                self._log("exercise_start", f"exercises.{exercise.id}",
-                          participants=[world.nation_ids[i] for i in participants])
-                yield env.timeout(exercise.duration_days)
-            self._conclude_exercise(exercise, participants, domains, region, outcome)
+            chance = dynamics.participation_chance(
+                willing, world.trust(env.now, (invited, host)), full_trust)
+            started = yield from self._exercise(exercise, invited[joins < chance], outcome)
+            next_start = started + exercise.every_days + jitter * exercise.jitter_days
+
+    def _exercise(self, exercise: Exercise, participants: np.ndarray, outcome: float
+                  ) -> Process:
+        """One exercise: the host pays, it holds a facility slot for `duration_days`, and at
+        its end the participants learn and their trust moves with the outcome. Returns
+        the day it started, or was cancelled."""
+        world, env = self.world, self.env
+        if len(participants) < 2:
+            self._cancel_exercise(exercise, "fewer than two participants")
+            return env.now
+        if not (yield from self._pay(exercise.host, exercise.cost)):
+            self._cancel_exercise(exercise, "no budget")
+            return env.now
+        with self.facilities[exercise.facility].request() as slot:
+            yield slot
+            started = env.now
+            self._log("exercise_start", f"exercises.{exercise.id}",
+                      participants=[world.nation_ids[i] for i in participants])
+            yield env.timeout(exercise.duration_days)
+        self._conclude_exercise(exercise, participants, outcome)
+        return started
 
     def _conclude_exercise(self, exercise: Exercise, participants: np.ndarray,
-                           domains: np.ndarray, region: int, outcome: float) -> None:
+                           outcome: float) -> None:
         """Success with a chance that grows with the participants' interoperability; they
         learn either way, and the outcome is trust evidence among them."""
         world, now, rates = self.world, self.env.now, self.parameters.exercise
+        domains, region = world.domains_of(exercise.domains), world.region(exercise.region)
         joint = world.joint(now, participants, domains)
         mean_interoperability = joint.mean_interoperability()
         success = outcome < dynamics.exercise_success_probability(mean_interoperability,
@@ -197,7 +212,9 @@ class Activities:
         weight = weights.success if success else weights.failure
         joint.add_evidence(success, weight * exercise.intensity)
         joint.commit()
+        world.note_training(now, participants, domains)
         self.counts.exercises_held += 1
+        self.counts.partner_participations += int(is_partner.sum())
         self._log("exercise_end", f"exercises.{exercise.id}", success=bool(success),
                   interoperability=mean_interoperability)
         if world.contested[region]:
@@ -222,6 +239,7 @@ class Activities:
         partners = members[~world.is_ally[members]]
         world.openness_lost.add(now, partners, rules.openness_drop)
         self.cooldown_until[region] = now + rules.cooldown_days
+        self.heightened_until[region] = now + rules.heightened_days
         self.counts.escalations += 1
         self._log("escalation", f"regions.{world.region_ids[region]}",
                   tension=float(world.tension.at(now, region)))
@@ -243,13 +261,20 @@ class Activities:
         partner = self.world.nation(program.partner)
         entity = f"programs.{program.id}"
         effects = self.world.module_effects(program)
+        rules = self.parameters.program
+        cost = program.cost * (1.0 + rules.tailoring_premium if program.tailored else 1.0)
         yield self.env.timeout(program.start_day)
         for module in range(program.modules):
             due = self.env.now + program.module_every_days
-            yield from self._interruption(partner, entity, rng)
-            if not (yield from self._wait_for_stability(partner, entity)):
+            self.counts.modules_due += 1
+            interrupted = yield from self._interruption(partner, entity, rng)
+            suspended = yield from self._wait_for_stability(partner, entity)
+            if math.isinf(suspended):
+                self.counts.modules_disrupted += 1
                 return
-            if not (yield from self._pay(program.provider, program.cost)):
+            paid = yield from self._pay(program.provider, cost)
+            self.counts.modules_disrupted += bool(interrupted or suspended or not paid)
+            if not paid:
                 self.counts.modules_cancelled += 1
                 self._log("module_cancelled", entity, module=module, reason="no budget")
                 continue
@@ -259,15 +284,17 @@ class Activities:
 
     def _interruption(self, partner: int, entity: str, rng: np.random.Generator) -> Process:
         """With chance `interruption` x the partner's instability, a pause of exponential
-        length (mean `pause_days`); both numbers are drawn either way."""
+        length (mean `pause_days`); both numbers are drawn either way. True if it paused."""
         rules = self.parameters.program
         interrupts, pause_length = rng.random(2)
         unstable = 1.0 - float(self.world.stability(self.env.now, partner))
-        if interrupts < rules.interruption * unstable:
-            pause = -rules.pause_days * math.log1p(-pause_length)
-            self.counts.interruptions += 1
-            self._log("interruption", entity, days=pause)
-            yield self.env.timeout(pause)
+        if interrupts >= rules.interruption * unstable:
+            return False
+        pause = -rules.pause_days * math.log1p(-pause_length)
+        self.counts.interruptions += 1
+        self._log("interruption", entity, days=pause)
+        yield self.env.timeout(pause)
+        return True
 
     def _teach_module(self, program: Program, entity: str, module: int) -> Process:
         """The module's `module_days`, holding its trainers from the provider's pool (once
@@ -289,8 +316,10 @@ class Activities:
             self._log("bias_incident", entity, evidence=bias)
 
     def _wait_for_stability(self, partner: int, entity: str) -> Process:
-        """Wait until the partner's stability is back at `suspend_below`; False if never."""
+        """Wait until the partner's stability is back at `suspend_below`; returns the days
+        waited (infinite if it never will be)."""
         world, floor = self.world, self.parameters.program.suspend_below
+        waited = 0.0
         while True:
             days = dynamics.recovery_days(
                 float(world.base_stability[partner]),
@@ -298,13 +327,14 @@ class Activities:
                 floor, world.stability_lost.rate,
             )
             if days <= 1e-9:
-                return True
+                return waited
             self.counts.suspensions += 1
             if math.isinf(days):
                 self._log("program_abandoned", entity)
-                return False
+                return days
             self._log("suspension", entity, days=days)
             yield self.env.timeout(days)
+            waited += days
 
     # --- standards -------------------------------------------------------------------------
 
@@ -353,18 +383,24 @@ class Activities:
     # --- crises ------------------------------------------------------------------------------
 
     def crises(self, threat: Threat, rng: np.random.Generator) -> Process:
-        """Crises arrive in a region as a Poisson process. The host and the allies that
-        trust it enough respond; capability, interoperability and early warning
-        decide the chance of success, and the outcome is trust evidence."""
+        """Crises arrive in a region as a Poisson process, at `crisis_factor` times the rate
+        while the region is heightened after an escalation (drawn exactly by thinning).
+        The host and the allies that trust it enough respond; capability,
+        interoperability and early warning decide the chance of success, and the outcome
+        is trust evidence."""
         world, env = self.world, self.env
         region = world.region(threat.region)
         members = world.members[region]
         if threat.per_year <= 0 or len(members) == 0:
             return
-        mean_gap = DAYS_PER_YEAR / threat.per_year
+        factor = self.parameters.escalation.crisis_factor
+        mean_gap = DAYS_PER_YEAR / (threat.per_year * factor)
         while True:
-            gap, which_kind, which_host, outcome = rng.random(4)
+            gap, thinning, which_kind, which_host, outcome = rng.random(5)
             yield env.timeout(-mean_gap * math.log1p(-gap))
+            heightened = env.now < self.heightened_until[region]
+            if not heightened and thinning * factor >= 1.0:
+                continue
             kind = threat.kinds[int(which_kind * len(threat.kinds))]
             host = int(members[int(which_host * len(members))])
             responders = self._coalition(host)
@@ -392,11 +428,11 @@ class Activities:
         warning = world.early_warning(now, region)
         joint = world.joint(now, responders, domain)
         effectiveness = dynamics.crisis_effectiveness(
-            world.capability[responders], joint.mean_interoperability(), warning,
-            rules.early_warning_bonus,
+            world.capability(now, responders), joint.interoperability_with_first(), warning,
+            rules.early_warning_bonus, rules.crisis_difficulty,
         )
         success = outcome < effectiveness
-        joint.add_evidence(success, weights.success if success else weights.failure)
+        joint.add_evidence(success, weights.success if success else weights.shared_failure)
         joint.commit()
         if not success:
             world.stability_lost.add(now, host, rules.failure_shock)
@@ -439,17 +475,19 @@ class Activities:
         return dynamics.combined_cut([depth for _, depth in self.cuts[ally]])
 
     def instability_shocks(self, partner: int, rng: np.random.Generator) -> Process:
-        """Shocks arrive at `per_year` times the partner's instability (1 - stability),
-        drawn by thinning, and recover with the stability half-life."""
+        """Shocks arrive at `per_year` times the partner's fragility (1 - its scenario
+        stability: not its current stability, so no feedback makes a tipping point), and
+        recover with the stability half-life."""
         rules, world = self.scenario.disruptions.instability, self.world
-        mean_gap = DAYS_PER_YEAR / rules.per_year
+        rate = rules.per_year * (1.0 - float(world.base_stability[partner]))
+        if rate <= 0:
+            return
+        mean_gap = DAYS_PER_YEAR / rate
         while True:
-            gap, thinning = rng.random(2)
-            yield self.env.timeout(-mean_gap * math.log1p(-gap))
-            if thinning < 1.0 - float(world.stability(self.env.now, partner)):
-                world.stability_lost.add(self.env.now, partner, rules.shock)
-                self.counts.instability_shocks += 1
-                self._log("instability_shock", f"nations.{world.nation_ids[partner]}")
+            yield self.env.timeout(-mean_gap * math.log1p(-rng.random()))
+            world.stability_lost.add(self.env.now, partner, rules.shock)
+            self.counts.instability_shocks += 1
+            self._log("instability_shock", f"nations.{world.nation_ids[partner]}")
 
     def _pay(self, ally: str, cost: float) -> Process:
         """Draw `cost` from the ally's budget, waiting up to `max_wait_days`; False if unpaid."""

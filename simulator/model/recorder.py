@@ -1,4 +1,4 @@
-"""Sampling the metrics of DESIGN.md section 7 into preallocated numpy blocks.
+"""Sampling the metrics of docs/model.md section 6 into preallocated numpy blocks.
 
 Means over an empty set (ally-partner pairs in a world with no partners, say)
 are NaN: the metric is undefined there, not zero.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from simulator.model import dynamics
 from simulator.model.metrics import (
@@ -74,6 +74,8 @@ class Recorder:
         self._ally_partner = np.empty((self.batch, len(allies), len(partners), domains))
         self._ally_ally = np.empty((self.batch, len(upper[0]), domains))
         self._scratch = np.empty(max(self._ally_partner.size, self._ally_ally.size))
+        self._engaged = np.empty(self._ally_partner.shape, dtype=bool)
+        self.engaged_within = world.scenario.parameters.engaged_within_days
 
     def sample(self, time: float) -> None:
         """Keep the state at `time` for the next row; work out the metrics when the batch
@@ -81,6 +83,8 @@ class Recorder:
         held, state = self._held, self.world.state
         self._values[held] = state.values
         np.subtract(time, state.stamps, out=self._elapsed[held])
+        np.less_equal(time - self.world.trained_together, self.engaged_within,
+                      out=self._engaged[held])
         self.series[self.samples, len(STATE_METRICS):] = list(vars(self.counts).values())
         self.samples += 1
         self._held += 1
@@ -94,7 +98,7 @@ class Recorder:
         shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
         warning = self._early_warning(shares)
         self.series[rows, : len(STATE_METRICS)] = np.column_stack(
-            self._state_metrics(snapshot, shares, warning))
+            self._state_metrics(snapshot, shares, warning, self._engaged[:held]))
         nations = self.nations[rows]
         nations[..., 0] = snapshot.standards.mean(axis=-1)
         nations[..., 1] = snapshot.proficiency.mean(axis=-1)
@@ -120,17 +124,27 @@ class Recorder:
         return snapshot.interoperability_between(*cells, self.world.weights, out, scratch)
 
     def _state_metrics(self, snapshot: Snapshot, shares: NDArray[np.bool_],
-                       warning: NDArray[np.float64]) -> list[NDArray[np.float64]]:
-        """The state metrics of a batch of snapshots, in the order of `STATE_METRICS`."""
+                       warning: NDArray[np.float64], engaged: NDArray[np.bool_]
+                       ) -> list[NDArray[np.float64]]:
+        """The state metrics of a batch of snapshots, in the order of `STATE_METRICS`;
+        `engaged` marks the ally-partner pairs and domains trained in lately."""
         partners = self.world.partners
         ally_partner = self._interoperability(snapshot, self.ally_partner, self._ally_partner)
         ally_ally = self._interoperability(snapshot, self.ally_pairs, self._ally_ally)
         compatible = ally_partner.mean(axis=-1) >= dynamics.LEVEL_EDGES[1]  # level 2 or more
         trust = snapshot.trust
+        engaged_interoperability = np.where(engaged, ally_partner, 0.0)
+        engaged_pairs = engaged.any(axis=-1)
+        domains_engaged = np.count_nonzero(engaged, axis=-1)
+        pair_means = engaged_interoperability.sum(axis=-1) / np.maximum(domains_engaged, 1)
+        engaged_compatible = np.logical_and(engaged_pairs, pair_means >= dynamics.LEVEL_EDGES[1])
         return [
             _means(ally_partner),
             _means(ally_ally),
             _means(compatible),
+            np.count_nonzero(engaged_pairs, axis=(-2, -1)),
+            _ratio(_sums(engaged_interoperability), _sums(engaged)),
+            _ratio(_sums(engaged_compatible), _sums(engaged_pairs)),
             _means(trust[..., self.ally_partner[0], self.ally_partner[1]]),
             _means(trust[..., self.partner_ally[0], self.partner_ally[1]]),
             np.count_nonzero(shares, axis=(-2, -1)) // 2,  # symmetric, never with oneself
@@ -141,6 +155,19 @@ class Recorder:
             _means(snapshot.stability[..., partners]),
             snapshot.tension.max(axis=-1),
         ]
+
+
+def _sums(values: ArrayLike) -> NDArray[np.float64]:
+    """The sum of each sample (first axis) over everything else, in the order `_means` sums."""
+    array = np.ascontiguousarray(values, dtype=float)
+    return array.reshape(len(array), -1).sum(axis=1)
+
+
+def _ratio(numerators: NDArray[np.float64], denominators: NDArray[np.float64]
+           ) -> NDArray[np.float64]:
+    """Each sample's numerator over its denominator, NaN where that is 0 (an empty set)."""
+    return np.divide(numerators, denominators, out=np.full(len(numerators), math.nan),
+                     where=denominators > 0)
 
 
 def _means(values: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -54,9 +54,13 @@ def _summarise(kpi: Kpi, column: dict[str, np.ndarray], times: np.ndarray) -> fl
     first = column[kpi.of[0]]
     if kpi.statistic == "final":
         return _number(kpi.of[0], first[-1])
-    if kpi.statistic == "mean":
+    if kpi.statistic == "mean":  # over the time it is defined (engaged pairs: once there are)
+        defined = ~np.isnan(first)
+        if not defined.any():
+            return math.nan
+        values, times = first[defined], times[defined]
         span = times[-1] - times[0]
-        return float(np.trapezoid(first, times) / span) if span > 0 else float(first[-1])
+        return float(np.trapezoid(values, times) / span) if span > 0 else float(values[-1])
     if kpi.statistic == "peak":
         return float(np.max(first))
     denominator = _number(kpi.of[1], column[kpi.of[1]][-1])

@@ -42,14 +42,15 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
-# --- parameters: every constant of the model, with DESIGN.md's defaults ----------------
+# --- parameters: every constant of the model, with its default (docs/model.md, Appendix A) ---
 
 
 class HalfLives(Model):
     """Half-lives in days; each quantity decays exponentially toward its resting value."""
 
-    proficiency: Days = 365.0
-    """Days for trained skill P to halve as it decays toward 0."""
+    proficiency: Days = 730.0
+    """Days for trained skill P to halve as it decays toward 0: a unit's collective skill
+    halves in two years without training."""
     standards: Days = 1825.0
     """Days for standards adoption S to halve as it decays toward 0."""
     familiarity: Days = 730.0
@@ -64,6 +65,9 @@ class HalfLives(Model):
     """Days for a partner's lost stability to halve as it recovers toward its scenario value."""
     openness: Days = 730.0
     """Days for openness lost at escalations to halve as it recovers toward its scenario value."""
+    capability: Days = 3650.0
+    """Days for the capability a partner gained through programs to halve as it returns toward
+    its scenario value: without sustainment, trained units and institutions lose it."""
 
 
 class TrustWeights(Model):
@@ -75,6 +79,9 @@ class TrustWeights(Model):
     """Negative trust evidence B per unit intensity of a failed activity."""
     bias: Rate = 1.0
     """Negative trust evidence B per unit of engagement pressure above the partner's tolerance."""
+    shared_failure: Rate = 0.5
+    """Negative trust evidence B among the responders of a failed crisis response: those who
+    showed up proved reliable, so a shared failure weighs less than a failed exercise."""
 
 
 class InteroperabilityWeights(Model):
@@ -97,8 +104,13 @@ class ExerciseRates(Model):
     """Standards learning rate per unit intensity for partners, when an ally took part."""
     familiarity: Rate = 0.3
     """Familiarity learning rate per unit intensity for every pair of participants."""
-    min_success: UnitInterval = 0.2
-    """Probability of success with no interoperability at all (full interoperability: 1)."""
+    min_success: UnitInterval = 0.6
+    """Probability of success with no interoperability at all (full interoperability: 1).
+    Exercises are designed to be achievable: at 0.6, with failure weighing twice success, an
+    exercise builds trust on average above interoperability 1/6, below deconflicted forces."""
+    full_participation_trust: UnitInterval = 0.5
+    """Trust index in the host at which an invitee takes part with its full chance (will times
+    interest); below it, the chance falls in proportion: eroded trust shows in behaviour."""
 
 
 class ProgramRates(Model):
@@ -115,6 +127,12 @@ class ProgramRates(Model):
     untailored_fit: UnitInterval = 0.5
     """Fit of an untailored program in a domain the partner needs, as a share of a tailored
     program's (1); halved in a domain it does not need. Learning is proportional to fit."""
+    tailoring_premium: Annotated[float, Field(ge=0.0, le=10.0, allow_inf_nan=False)] = 0.25
+    """Extra cost of a tailored module, as a share of the program's `cost`: fitting a program
+    to a partner's needs takes assessment and adaptation."""
+    tailored_pressure: UnitInterval = 0.5
+    """Engagement pressure of a tailored module, as a share of a generic one's: what the
+    partner asked for presses less."""
     interruption: UnitInterval = 0.3
     """Probability of a pause before a module, times the partner's instability (1 - stability)."""
     pause_days: Days = 90.0
@@ -156,6 +174,11 @@ class SharingRates(Model):
     """Gain in crisis effectiveness from full early warning, as a share of it (0.2: 20% more)."""
     failure_shock: UnitInterval = 0.05
     """Stability index lost by the host of a failed crisis response."""
+    crisis_difficulty: Annotated[float, Field(gt=0.0, le=1_000.0, allow_inf_nan=False)] = 1.0
+    """Usable strength (an index) at which a response succeeds with chance 1 - 1/e before
+    early warning:
+    the responders' capabilities, each times its interoperability with the host in the
+    crisis's domain (the host's with itself, familiarity 1: its readiness)."""
 
 
 class EscalationRates(Model):
@@ -169,6 +192,10 @@ class EscalationRates(Model):
     """Openness index lost by the region's partners at an escalation."""
     cooldown_days: NonNegativeDays = 180.0
     """Days the region's exercises pause after an escalation."""
+    crisis_factor: Annotated[float, Field(ge=1.0, le=100.0, allow_inf_nan=False)] = 2.0
+    """Factor on the region's crisis rate while it is heightened after an escalation."""
+    heightened_days: NonNegativeDays = 365.0
+    """Days after an escalation during which the region's crisis rate is heightened."""
 
 
 class BudgetRules(Model):
@@ -199,7 +226,7 @@ class InitialFamiliarity(Model):
 
 
 class Parameters(Model):
-    """Every constant of the model (DESIGN.md section 5a); each may be overridden."""
+    """Every constant of the model (docs/model.md, Appendix A); each may be overridden."""
 
     half_life_days: HalfLives = HalfLives()
     """Half-lives of the quantities that decay or recover, in days."""
@@ -223,6 +250,9 @@ class Parameters(Model):
     """Initial trust by roles, where `relations` says nothing."""
     initial_familiarity: InitialFamiliarity = InitialFamiliarity()
     """Initial familiarity by roles, where `relations` says nothing."""
+    engaged_within_days: Days = 1095.0
+    """An ally and a partner are engaged in a domain when they trained together there (an
+    exercise both took part in, or a program module) within this many days."""
     trust_prior_weight: Annotated[float, Field(gt=0.0, le=1_000.0)] = 2.0
     """Prior weight W of the beta reputation, in units of trust evidence:
     T = (W t0 + A) / (W + A + B)."""
@@ -336,13 +366,17 @@ class Exercise(Model):
     """Domains trained (domain ids, each once)."""
     participants: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
     """Invited nations (nation ids, each once); each takes part with chance will times interest
-    in the region, and fewer than two cancel the exercise."""
+    in the region (less if its trust in the host is low), and fewer than two cancel it."""
     every_days: Days
-    """Days from the start of one exercise to the next, before jitter."""
+    """Days from the actual start of one exercise to the next, before jitter: after a wait for
+    budget, facility or cooldown the next counts from when this one started (or was
+    cancelled)."""
     jitter_days: NonNegativeDays = 0.0
     """Days: the uniform random delay added to each interval is at most this."""
     start_day: NonNegativeDays = 0.0
     """Day of the first exercise."""
+    end_day: NonNegativeDays | None = None
+    """Day from which the series holds no more exercises (none: it goes on to the horizon)."""
     duration_days: Days = 10.0
     """Days an exercise holds its facility slot; learning and trust follow at its end."""
     cost: Amount = 0.0
@@ -364,7 +398,8 @@ class Program(Model):
     domains: Annotated[list[Id], Field(min_length=1, json_schema_extra=DISTINCT)]
     """Domains trained (domain ids, each once)."""
     tailored: bool = False
-    """Tailored to the partner's needs: full fit in needed domains and half the pressure."""
+    """Tailored to the partner's needs: full fit in needed domains and less pressure, at a higher
+    cost (`parameters.program.tailoring_premium`)."""
     modules: Annotated[int, Field(ge=1, le=100_000)]
     """Number of modules to deliver."""
     module_every_days: Days
@@ -439,10 +474,11 @@ class BudgetCuts(Model):
 
 
 class InstabilityShocks(Model):
-    """Shocks to partners' stability; the rate is scaled by 1 - stability."""
+    """Shocks to partners' stability; the rate is scaled by the partner's fragility."""
 
     per_year: PerYear = 0.0
-    """Shocks per partner and year at stability 0; the rate is this times 1 - stability."""
+    """Shocks per partner and year at stability 0; the rate is this times 1 - the partner's
+    scenario stability (its inherent fragility, not its current stability: no feedback)."""
     shock: UnitInterval = 0.1
     """Stability index lost per shock; it recovers with the stability half-life."""
 

@@ -1,4 +1,5 @@
-"""The world of DESIGN.md section 3: nations, their traits, and what activities do to them.
+"""The world of docs/model.md sections 2 and 4: nations, their traits, and what activities
+do to them.
 
 The decaying quantities live in one `State` (`model/state.py`); the world names
 them, derives what follows from them (trust, stability, openness, early warning,
@@ -122,10 +123,22 @@ class Joint:
         )
         return dynamics.mean(values)
 
+    def interoperability_with_first(self) -> NDArray[np.float64]:
+        """I of the first member (a crisis's host) with each member, itself included (with
+        familiarity 1: its own readiness), as a mean over the domains."""
+        standards, proficiency = self.levels["standards"], self.levels["proficiency"]
+        others = len(self.members) - 1
+        familiarity = np.concatenate(([1.0], self.levels["familiarity"][:others]))
+        values = dynamics.interoperability(  # pairs (first, j) come first in `levels`
+            standards[[0]], standards, proficiency[[0]], proficiency, familiarity[:, None],
+            self.world.weights,
+        )
+        return values.mean(axis=-1)
+
     def train(self, quantity: str, rate: float, intensity: float,
               who: NDArray[np.bool_] | None = None) -> None:
         """One training of the members (or those marked in `who`) in the domains, under
-        the learning rule of DESIGN.md section 4; `quantity` is standards or proficiency."""
+        the learning rule of docs/model.md section 4.2; `quantity` is standards or proficiency."""
         rows = slice(None) if who is None else who
         gain = dynamics.learning_gain(rate, intensity,
                                       self.world.absorb[self.members[rows]][:, None], 1.0)
@@ -155,15 +168,16 @@ class Joint:
 
 class ModuleEffects:
     """What every module of one program does, worked out once, since it is the same each
-    time: the cells it trains (the partner's standards, proficiency and capability, and
-    familiarity both ways) with their gains, and the cells it adds to (the partner's
-    trust evidence about the provider, its engagement pressure) with their amounts."""
+    time: the cells it trains (the partner's standards and proficiency, and familiarity
+    both ways) with their gains, the partner's capability gain, and the cells it adds to
+    (the partner's trust evidence about the provider, its engagement pressure) with their
+    amounts."""
 
     def __init__(self, world: World, program: Program):
         rates, weights = world.scenario.parameters.program, world.scenario.parameters.weights
         self.world = world
         self.partner, self.provider = world.nation(program.partner), world.nation(program.provider)
-        domains = world.domains_of(program.domains)
+        self.domains = domains = world.domains_of(program.domains)
         fit = dynamics.program_fit(program.tailored, world.needs[self.partner, domains],
                                    rates.untailored_fit)
         self.mean_fit = dynamics.mean(fit)
@@ -176,8 +190,6 @@ class ModuleEffects:
         trained = [
             (world.standards.index[self.partner, domains], gain(rates.standards, fit)),
             (world.proficiency.index[self.partner, domains], gain(rates.proficiency, fit)),
-            (world.state["capability"].index[[self.partner]],
-             [gain(rates.capability, self.mean_fit)]),
             (world.familiarity.index[ordered_pairs([self.partner, self.provider])],
              [min(1.0, rates.familiarity * program.intensity)] * 2),
         ]
@@ -185,8 +197,9 @@ class ModuleEffects:
             (world.positive.index[[self.partner], [self.provider]],
              [weights.success * program.intensity * self.mean_fit]),
             (world.pressure.index[[self.partner]],
-             [program.intensity * (0.5 if program.tailored else 1.0)]),
+             [program.intensity * (rates.tailored_pressure if program.tailored else 1.0)]),
         ]
+        self.capability_gain = float(gain(rates.capability, self.mean_fit))
         self.trained, self.gains = (np.concatenate(parts) for parts in zip(*trained, strict=True))
         self.added, self.amounts = (np.concatenate(parts) for parts in zip(*added, strict=True))
         self.tolerance, self.bias_weight = rates.influence_tolerance, weights.bias
@@ -198,6 +211,8 @@ class ModuleEffects:
         world, partner = self.world, self.partner
         world.state.learn(time, self.trained, self.gains)
         world.state.add(time, self.added, self.amounts)
+        world.train_capability(time, partner, self.capability_gain)
+        world.note_training(time, np.array([partner, self.provider]), self.domains)
         bias = dynamics.bias_evidence(float(world.pressure.at(time, partner)), self.tolerance,
                                       float(world.openness(time, partner)), self.bias_weight)
         if bias > 0:
@@ -243,7 +258,15 @@ class World:
         self.stability_lost = self.state["stability_lost"]
         self.openness_lost = self.state["openness_lost"]
         self.tension = self.state["tension"]
-        self.capability = self.state["capability"].values
+        self.base_capability = np.array([nation.capability for nation in nations])
+        self.capability_gained = self.state["capability_gained"]
+
+        self.ally_rank = np.cumsum(self.is_ally) - 1
+        """Position of each ally among the allies (of each partner among the partners, below)."""
+        self.partner_rank = np.cumsum(~self.is_ally) - 1
+        self.trained_together = np.full(
+            (len(self.allies), len(self.partners), len(self.domains)), -math.inf)
+        """Day each ally and partner last trained together in each domain (never: -inf)."""
 
         weights = parameters.interoperability_weights
         self.weights = (weights.standards, weights.proficiency, weights.familiarity)
@@ -282,6 +305,14 @@ class World:
 
     def openness(self, time: float, nations: int | Cells = ...) -> Values:
         return _unit(self.base_openness[nations] - self.openness_lost.at(time, nations))
+
+    @overload
+    def capability(self, time: float, nations: int) -> float: ...
+    @overload
+    def capability(self, time: float, nations: Cells = ...) -> NDArray[np.float64]: ...
+
+    def capability(self, time: float, nations: int | Cells = ...) -> Values:
+        return _unit(self.base_capability[nations] + self.capability_gained.at(time, nations))
 
     @overload
     def trust(self, time: float, cells: tuple[int, int]) -> float: ...
@@ -330,7 +361,7 @@ class World:
             proficiency=levels["proficiency"],
             familiarity=levels["familiarity"],
             trust=trust,
-            capability=levels["capability"],
+            capability=_unit(self.base_capability + levels["capability_gained"]),
             stability=_unit(self.base_stability - levels["stability_lost"]),
             openness=_unit(self.base_openness - levels["openness_lost"]),
             tension=levels["tension"],
@@ -346,9 +377,21 @@ class World:
         """What each module of `program` does, to deliver at any time."""
         return ModuleEffects(self, program)
 
+    def train_capability(self, time: float, nation: int, gain: float) -> None:
+        """The learning rule on a nation's capability; what it gains decays toward the
+        scenario's value."""
+        capability = self.capability(time, nation)
+        self.capability_gained.add(time, nation, gain * (1.0 - capability))
+
+    def note_training(self, time: float, nations: Positions, domains: Positions) -> None:
+        """Allies and partners among `nations` trained together in `domains` at `time`."""
+        allies = self.ally_rank[nations[self.is_ally[nations]]]
+        partners = self.partner_rank[nations[~self.is_ally[nations]]]
+        self.trained_together[np.ix_(allies, partners, domains)] = time
+
     def train(self, levels: Decaying, time: float, nations: Positions, domains: Positions,
               rate: float, intensity: float, fit: NDArray[np.float64] | float = 1.0) -> None:
-        """One training of `nations` in `domains` under the learning rule of DESIGN.md section 4."""
+        """One training of `nations` in `domains` under the learning rule (docs/model.md 4.2)."""
         gain = dynamics.learning_gain(rate, intensity, self.absorb[nations][:, None], fit)
         levels.learn(time, grid(nations, domains), gain)
 
@@ -368,7 +411,7 @@ class World:
             "stability_lost": (nobody, half_lives.stability),
             "openness_lost": (nobody, half_lives.openness),
             "tension": (no_region, half_lives.tension),
-            "capability": ([nation.capability for nation in nations], math.inf),  # never decays
+            "capability_gained": (nobody, half_lives.capability),
         })
 
     def _initial(self, nations: Sequence[Nation], level: str) -> NDArray[np.float64]:

@@ -40,10 +40,12 @@ if TYPE_CHECKING:
     from simulator.model.results import RunResult
     from simulator.model.schema import Scenario
 
-FormatVersion = Literal[2]
-FORMAT_VERSION: Final[FormatVersion] = 2
-"""The format of results directories this version writes and reads. Format 2 added the
-`shares` column to the end-of-run tables; format 1 manifests say no version."""
+FormatVersion = Literal[3]
+FORMAT_VERSION: Final[FormatVersion] = 3
+"""The format of results directories this version writes and reads. Format 3 holds the
+revised model's metrics (engaged pairs, disrupted modules, partners' participations);
+format 2 added the `shares` column to the end-of-run tables; format 1 manifests say no
+version."""
 PACKAGES = ("simpy", "numpy", "pydantic", "pandas", "pyarrow", "scipy", "matplotlib")
 """The packages whose versions a manifest records."""
 
@@ -81,8 +83,9 @@ RUN_FILES = (*(run_file(table, suffix=suffix) for table in (SERIES, "nations", "
 """Every table a single run writes; with its manifest, figures and report, all a run's
 directory holds of it (the user's other files stay)."""
 EXPERIMENT_OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, SUMMARY_CSV, SUMMARY_PARQUET,
-                      COMPARISON, PLOTS, REPORT)
-"""Everything an experiment writes; `--force` removes only these."""
+                      COMPARISON, PLOTS, REPORT, CHECKS)
+"""Everything an experiment writes, with the validation table written beside it for its
+report (checks of another model version must not stay); `--force` removes only these."""
 
 
 # --- the manifest -------------------------------------------------------------------------------
