@@ -4,7 +4,7 @@ This is the model a user of Mesa would write instead of our engine: time-stepped
 one step is one day, nations are `mesa.Agent`s, the pair relations are
 model-level matrices, and a `mesa.DataCollector` records the metrics. It reads
 the same scenario object (`simulator.load_scenario(path)`) and uses the same
-parameters (DESIGN.md sections 2-5 and 5a), but only the core of the model:
+parameters (docs/model.md sections 2-4 and Appendix A), but only the core of the model:
 
 * State: per nation, proficiency P[d] and standards adoption S[d] (agent
   attributes, numpy arrays over domains); familiarity F and positive and
@@ -21,7 +21,7 @@ parameters (DESIGN.md sections 2-5 and 5a), but only the core of the model:
   budgets: an exercise always happens on time.
 * Every invited nation takes part (political will and interests are set
   aside), so there are never fewer than two participants.
-* Learning as in DESIGN.md section 4 with the scenario's rates: proficiency of
+* Learning as in docs/model.md section 4.2 with the scenario's rates: proficiency of
   every participant in the exercise's domains, `g = clip(rate * intensity *
   absorb, 0, 1)`; standards of the partners when at least one ally took part;
   familiarity of every pair of participants with `g = min(1, rate * intensity)`.
@@ -30,7 +30,7 @@ parameters (DESIGN.md sections 2-5 and 5a), but only the core of the model:
   mean interoperability that decides the outcome in our engine is therefore
   not computed here.
 * The DataCollector records, every `sample_every_days` days and at the
-  horizon, the mean ally-partner interoperability (DESIGN.md section 3, the
+  horizon, the mean ally-partner interoperability (docs/model.md sections 2 and 4.4, the
   scenario's weights, over ally-partner pairs and domains) and the mean trust
   ally -> partner, `T = (W*t0 + A) / (W + A + B)`. Within a day, the sample is
   taken before that day's exercises end, as our engine does when an exercise
@@ -105,7 +105,7 @@ class Nation(mesa.Agent):
         self.standards[domains] = self._learned(self.standards[domains], rate, intensity)
 
     def _learned(self, level: np.ndarray, rate: float, intensity: float) -> np.ndarray:
-        """The learning rule of DESIGN.md section 4: `x + g * (1 - x)`."""
+        """The learning rule of docs/model.md section 4.2: `x + g * (1 - x)`."""
         gain = min(1.0, max(0.0, rate * intensity * self.absorb))
         return level + gain * (1.0 - level)
 

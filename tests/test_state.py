@@ -1,4 +1,4 @@
-"""The storage of decaying quantities against DESIGN.md section 2: exact decay on each
+"""The storage of decaying quantities against docs/model.md section 4.1: exact decay on each
 cell's own clock, reading that changes nothing, and the cells of relations.
 
 Expected numbers are written as powers of one half, so they do not reuse the code

@@ -1,7 +1,7 @@
 """Honest statistics for comparing policy variants over replications.
 
 Replication k of every variant runs with the same seed (common random numbers,
-DESIGN.md section 6), so a variant is judged by its paired differences from the
+docs/model.md section 5), so a variant is judged by its paired differences from the
 baseline, replication by replication: the noise the arms share cancels, and the
 intervals are as narrow as the design allows. Several variants tested against
 one baseline are a family, so their p-values are Holm-adjusted per KPI.
@@ -201,7 +201,7 @@ def compare(
 def precision_reached(values: ArrayLike, precision: float, confidence: float = 0.95) -> bool:
     """Whether the CI half-width of the mean is at most `precision` times its size.
 
-    The stopping rule for replications (DESIGN.md section 8): a relative
+    The stopping rule for replications (docs/model.md section 7): a relative
     precision, so with fewer than two finite values it is never reached, and
     with a mean of zero only a zero-width interval reaches it.
     """

@@ -2,7 +2,7 @@
 
 Decaying quantities keep, per cell, the time they were last brought up to date,
 so an event touches only the cells it changes and decay is applied exactly for
-the time since (DESIGN.md section 2). Reading never changes state, so how often
+the time since (docs/model.md section 4.1). Reading never changes state, so how often
 the recorder samples does not change a run.
 
 All of them live in one flat buffer (`State`): an event gathers the cells it

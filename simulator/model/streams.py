@@ -1,4 +1,4 @@
-"""Named random streams: each process draws from its own generator (DESIGN.md section 6).
+"""Named random streams: each process draws from its own generator (docs/model.md section 5).
 
 A stream is derived from the root seed, the replication number and a stable
 hash of its name, so adding or changing one process never shifts the draws of
