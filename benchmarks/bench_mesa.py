@@ -14,7 +14,8 @@ time-stepped daily Mesa model, written the way a Mesa user would write it.
 
 1. Agreement. Our engine is made deterministic and comparable to the port by
    overriding the baseline scenario: every nation's political will and
-   interests 1, every exercise's jitter 0, `min_success` 1, no programs,
+   interests 1 and participation regardless of trust, every exercise's jitter 0,
+   `min_success` 1, no programs,
    workshops, standards releases or threats, no disruptions, facilities large
    enough that exercises never queue, and no contested region (otherwise
    tension escalates and pauses the eastern exercises, which the port does not
@@ -79,6 +80,7 @@ def deterministic_overrides(base: Scenario, no_escalation: bool = True) -> list[
         ("programs", []), ("workshops", []), ("standards", []), ("threats", []),
         ("disruptions.budget_cuts.per_year", 0.0), ("disruptions.instability.per_year", 0.0),
         ("parameters.exercise.min_success", 1.0),
+        ("parameters.exercise.full_participation_trust", 0.0),  # joins whatever its trust
     ]
     if no_escalation:
         overrides += [(f"regions.{region.id}.contested", False) for region in base.regions]

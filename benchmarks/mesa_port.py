@@ -33,9 +33,8 @@ parameters (docs/model.md sections 2-4 and Appendix A), but only the core of the
   horizon, the mean ally-partner interoperability (docs/model.md sections 2 and 4.4, the
   scenario's weights, over ally-partner pairs and domains) and the mean trust
   ally -> partner, `T = (W*t0 + A) / (W + A + B)`. Within a day, the sample is
-  taken before that day's exercises end, as our engine does when an exercise
-  ends exactly at a sample time (its recorder scheduled that sample 30 days
-  earlier, before the exercise scheduled its end).
+  taken after that day's exercises end, as our engine samples after every event
+  of its instant.
 
 Left out entirely: capacity-building programs, workshops, standards releases,
 crises, information sharing and early warning, budgets and budget cuts,
@@ -185,15 +184,15 @@ class MesaExerciseModel(mesa.Model):
     # --- one day -----------------------------------------------------------------------
 
     def step(self) -> None:
-        """Day `self.day`: sample if due, conclude the exercises ending today, then forget
+        """Day `self.day`: conclude the exercises ending today, sample if due, then forget
         for one day."""
-        if self.day >= self.next_sample - 1e-9:
-            self.datacollector.collect(self)
-            self.next_sample += self.sample_every_days
         for series in self.exercises:
             while series.next_end <= self.day + 1e-9:
                 self.conclude(series)
                 series.next_end += series.every_days
+        if self.day >= self.next_sample - 1e-9:
+            self.datacollector.collect(self)
+            self.next_sample += self.sample_every_days
         self.decay_nations()
         self.familiarity *= self.familiarity_factor
         self.positive *= self.evidence_factor

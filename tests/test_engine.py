@@ -15,7 +15,7 @@ from simulator.model import dynamics, engine
 from simulator.model.engine import run_one
 from simulator.model.recorder import SERIES_METRICS
 
-from .conftest import Stepper, build
+from .conftest import Stepper, build, scenario_data
 
 MARITIME = 0  # the only domain of minimal.yaml
 ALLY, PARTNER = 0, 1
@@ -171,6 +171,26 @@ def test_sampling_does_not_change_the_run(minimal):
     fine = simulator.simulate(build(minimal, sample_every_days=7)).output
     assert np.array_equal(coarse.trust, fine.trust)
     assert np.array_equal(coarse.series[-1], fine.series[-1], equal_nan=True)
+
+
+@pytest.mark.parametrize("scenario_name, coarse_days, fine_days", [
+    ("minimal", 40.0, 10.0),  # the first exercise ends on day 40, a sample of both grids
+    ("baseline", 30.0, 15.0),
+])
+def test_a_sample_does_not_depend_on_the_sampling_grid(scenario_name, coarse_days, fine_days):
+    """A sample at time t is taken after every event of t (even those scheduled at t by
+    other events of t), so the samples two grids share are the same, bit for bit."""
+    data = scenario_data(scenario_name)
+    coarse = run_one(build(data, sample_every_days=coarse_days), seed=5)
+    fine = run_one(build(data, sample_every_days=fine_days), seed=5)
+    shared = np.isin(fine.times, coarse.times)
+    assert shared.sum() == len(coarse.times)
+    for name in ("series", "nations", "regions"):
+        assert np.array_equal(getattr(coarse, name), getattr(fine, name)[shared],
+                              equal_nan=True), name
+    if scenario_name == "minimal":
+        held = coarse.series[:, SERIES_METRICS.index("exercises_held")]
+        assert held[coarse.times == 40.0] == 1  # the exercise ending at the sample is in it
 
 
 def test_batched_recording_equals_recording_each_sample_alone(baseline, monkeypatch):
