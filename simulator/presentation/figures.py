@@ -19,6 +19,7 @@ Each figure says how many runs it shows: those of the results' tables.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -139,6 +140,11 @@ def _regional_tension(results: Results, ax: Axes) -> None:
 # --- comparisons -------------------------------------------------------------------------------
 
 
+def _panel_title(label: str) -> str:
+    """A KPI's label on lines short enough for a panel a third of a figure wide."""
+    return textwrap.fill(label, 42)
+
+
 def forest_plot(source: Source, kpis: list[str] | None = None,
                 fig: Panels | None = None) -> Figure:
     """Each variant's paired difference to the baseline with its 95% CI, one panel per KPI;
@@ -168,7 +174,7 @@ def forest_plot(source: Source, kpis: list[str] | None = None,
                     markerfacecolor=colour if row.significant else "white")
         ax.axvline(0, color="grey", linewidth=1)
         ax.set_yticks(range(len(variants)), list(reversed(variants)), fontsize=8)
-        ax.set_title(KPIS[kpi].label, fontsize=10)
+        ax.set_title(_panel_title(KPIS[kpi].label), fontsize=10)
         ax.set_xlabel("difference to baseline", fontsize=8)
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.tick_params(axis="x", labelsize=8)
@@ -209,7 +215,7 @@ def kpi_distributions(source: Source, kpis: list[str] | None = None,
             patch.set_alpha(0.6)
         ax.invert_yaxis()
         ax.tick_params(axis="y", labelsize=8)
-        ax.set_title(KPIS[kpi].label, fontsize=10)
+        ax.set_title(_panel_title(KPIS[kpi].label), fontsize=10)
         ax.grid(axis="x", alpha=0.3)
     for ax in axes[len(kpis):]:
         ax.set_visible(False)
