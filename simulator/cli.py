@@ -421,11 +421,9 @@ def check_command(arguments: argparse.Namespace) -> int:
 def check_summary(result: CheckResult) -> str:
     """The outcome in one line: 12 of 12 checks passed (3 files, 240 runs, 41 s)."""
     passed = sum(row.passed for row in result.rows)
-    files = len(result.files)
     seconds = result.wall_seconds
-    return (f"{passed} of {len(result.rows)} checks passed ({files} "
-            f"{'file' if files == 1 else 'files'}, {result.runs} runs, "
-            f"{seconds:.{0 if seconds >= 10 else 1}f} s)")
+    return (f"{passed} of {len(result.rows)} checks passed ({counted(len(result.files), 'file')}, "
+            f"{counted(result.runs, 'run')}, {seconds:.{0 if seconds >= 10 else 1}f} s)")
 
 
 def print_checks(result: CheckResult) -> None:
@@ -496,8 +494,15 @@ def describe(path: Path) -> str:
                 f"{experiment.replications} replications, primary metric "
                 f"{experiment.primary_metric}")
     scenario = load_scenario(path)
-    return (f"{len(scenario.nations)} nations, {len(scenario.exercises)} exercise series, "
-            f"{len(scenario.programs)} programs, {scenario.horizon_years:g} years")
+    return (f"{counted(len(scenario.nations), 'nation')}, "
+            f"{counted(len(scenario.exercises), 'exercise series', 'exercise series')}, "
+            f"{counted(len(scenario.programs), 'program')}, "
+            f"{counted(scenario.horizon_years, 'year')}")
+
+
+def counted(number: float, one: str, many: str | None = None) -> str:
+    """`1 program`, `8 programs`, `2.5 years`."""
+    return f"{number:g} {one if number == 1 else many or one + 's'}"
 
 
 def schema_command(arguments: argparse.Namespace) -> int:
