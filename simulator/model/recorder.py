@@ -142,9 +142,9 @@ class Recorder:
             _means(ally_partner),
             _means(ally_ally),
             _means(compatible),
-            np.count_nonzero(engaged_pairs, axis=(-2, -1)),
-            _ratio(_sums(engaged_interoperability), _sums(engaged)),
-            _ratio(_sums(engaged_compatible), _sums(engaged_pairs)),
+            _counts(engaged_pairs),
+            _ratio(_sums(engaged_interoperability), _counts(engaged)),
+            _ratio(_counts(engaged_compatible), _counts(engaged_pairs)),
             _means(trust[..., self.ally_partner[0], self.ally_partner[1]]),
             _means(trust[..., self.partner_ally[0], self.partner_ally[1]]),
             np.count_nonzero(shares, axis=(-2, -1)) // 2,  # symmetric, never with oneself
@@ -157,14 +157,19 @@ class Recorder:
         ]
 
 
-def _sums(values: ArrayLike) -> NDArray[np.float64]:
+def _sums(values: NDArray[np.float64]) -> NDArray[np.float64]:
     """The sum of each sample (first axis) over everything else, in the order `_means` sums."""
-    array = np.ascontiguousarray(values, dtype=float)
-    return array.reshape(len(array), -1).sum(axis=1)
+    return np.ascontiguousarray(values).reshape(len(values), -1).sum(axis=1)
 
 
-def _ratio(numerators: NDArray[np.float64], denominators: NDArray[np.float64]
-           ) -> NDArray[np.float64]:
+def _counts(marks: ArrayLike) -> NDArray[np.intp]:
+    """How many cells of each sample (first axis) are marked."""
+    array = np.asarray(marks)
+    return np.count_nonzero(array.reshape(len(array), -1), axis=1)
+
+
+def _ratio(numerators: NDArray[np.float64] | NDArray[np.intp],
+           denominators: NDArray[np.intp]) -> NDArray[np.float64]:
     """Each sample's numerator over its denominator, NaN where that is 0 (an empty set)."""
     return np.divide(numerators, denominators, out=np.full(len(numerators), math.nan),
                      where=denominators > 0)

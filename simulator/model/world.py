@@ -177,7 +177,7 @@ class ModuleEffects:
         rates, weights = world.scenario.parameters.program, world.scenario.parameters.weights
         self.world = world
         self.partner, self.provider = world.nation(program.partner), world.nation(program.provider)
-        self.domains = domains = world.domains_of(program.domains)
+        domains = world.domains_of(program.domains)
         fit = dynamics.program_fit(program.tailored, world.needs[self.partner, domains],
                                    rates.untailored_fit)
         self.mean_fit = dynamics.mean(fit)
@@ -200,6 +200,7 @@ class ModuleEffects:
              [program.intensity * (rates.tailored_pressure if program.tailored else 1.0)]),
         ]
         self.capability_gain = float(gain(rates.capability, self.mean_fit))
+        self.together = world.training_cells(np.array([self.partner, self.provider]), domains)
         self.trained, self.gains = (np.concatenate(parts) for parts in zip(*trained, strict=True))
         self.added, self.amounts = (np.concatenate(parts) for parts in zip(*added, strict=True))
         self.tolerance, self.bias_weight = rates.influence_tolerance, weights.bias
@@ -212,7 +213,7 @@ class ModuleEffects:
         world.state.learn(time, self.trained, self.gains)
         world.state.add(time, self.added, self.amounts)
         world.train_capability(time, partner, self.capability_gain)
-        world.note_training(time, np.array([partner, self.provider]), self.domains)
+        world.note_training(time, self.together)
         bias = dynamics.bias_evidence(float(world.pressure.at(time, partner)), self.tolerance,
                                       float(world.openness(time, partner)), self.bias_weight)
         if bias > 0:
@@ -380,14 +381,23 @@ class World:
     def train_capability(self, time: float, nation: int, gain: float) -> None:
         """The learning rule on a nation's capability; what it gains decays toward the
         scenario's value."""
-        capability = self.capability(time, nation)
-        self.capability_gained.add(time, nation, gain * (1.0 - capability))
+        gained = self.capability_gained
+        before = gained.at(time, nation)
+        capability = _unit(self.base_capability[nation] + before)
+        self.state.put(time, gained.index[nation], before + gain * (1.0 - capability))
 
-    def note_training(self, time: float, nations: Positions, domains: Positions) -> None:
-        """Allies and partners among `nations` trained together in `domains` at `time`."""
+    def training_cells(self, nations: Positions, domains: Positions) -> Positions:
+        """Where `trained_together` keeps the allies and partners among `nations` in
+        `domains`: positions in its flat view."""
         allies = self.ally_rank[nations[self.is_ally[nations]]]
         partners = self.partner_rank[nations[~self.is_ally[nations]]]
-        self.trained_together[np.ix_(allies, partners, domains)] = time
+        return np.ravel_multi_index(np.ix_(allies, partners, domains),
+                                    self.trained_together.shape).ravel()
+
+    def note_training(self, time: float, cells: Positions) -> None:
+        """The allies and partners of `cells` (from `training_cells`) trained together at
+        `time`."""
+        self.trained_together.put(cells, time)
 
     def train(self, levels: Decaying, time: float, nations: Positions, domains: Positions,
               rate: float, intensity: float, fit: NDArray[np.float64] | float = 1.0) -> None:
