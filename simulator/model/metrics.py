@@ -38,6 +38,32 @@ BUDGET = "budget units"
 
 
 @dataclass(frozen=True)
+class SmallestEffect:
+    """The smallest difference worth acting on: `size` in the metric's unit, or, if
+    `relative`, as a share of the baseline's value (5% of the baseline's crises)."""
+
+    size: float
+    relative: bool = False
+
+    def at(self, baseline: float) -> float:
+        """The smallest effect of interest where the baseline is `baseline`."""
+        return self.size * abs(baseline) if self.relative else self.size
+
+    def __str__(self) -> str:
+        return f"{100 * self.size:g}% of the baseline" if self.relative else f"{self.size:g}"
+
+
+SMALLEST_EFFECTS: Mapping[Kind, SmallestEffect] = MappingProxyType({
+    "index": SmallestEffect(0.01), "share": SmallestEffect(0.02),
+    "count": SmallestEffect(0.05, relative=True), "money": SmallestEffect(0.05, relative=True),
+    "rate": SmallestEffect(0.05, relative=True)})
+"""Smallest effects of interest by kind of number, where an experiment states none: a
+hundredth of an index (a twenty-fifth of an interoperability level), two percentage
+points of a share, 5% of a count, an amount of money or a rate. They are judgements, so an
+experiment file may state its own (`practical_difference`)."""
+
+
+@dataclass(frozen=True)
 class Metric:
     """A column of a table, as a reader is shown it."""
 
@@ -57,6 +83,11 @@ class Metric:
     def in_unit_interval(self) -> bool:
         """Whether every value lies in [0, 1]: indices and shares, but not tension."""
         return self.kind == "share" or self.unit == INDEX
+
+    @property
+    def smallest_effect(self) -> SmallestEffect:
+        """The smallest difference worth acting on, by default (`SMALLEST_EFFECTS`)."""
+        return SMALLEST_EFFECTS[self.kind]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -119,6 +150,11 @@ def _by_name(metrics: Iterable[Metric]) -> Mapping[str, Metric]:
 
 MAX_TENSION = _series("max_tension", "Tension in the most tense region", UNBOUNDED_INDEX,
                       LOWER_IS_BETTER, "index")
+HIGHEST_TENSION = _series("highest_tension", "Highest tension in any region since the last sample",
+                          UNBOUNDED_INDEX, LOWER_IS_BETTER, "index")
+"""Tension peaks just after an exercise and decays; sampled every month it would rarely show
+the peaks that cross the escalation threshold, so the recorder keeps the highest since the
+previous sample."""
 STATE = (
     _series("interop_ally_partner", "Interoperability, ally–partner", INDEX,
             HIGHER_IS_BETTER, "index"),
@@ -147,6 +183,7 @@ STATE = (
     _series("partner_stability", "Partners' mean stability", INDEX, HIGHER_IS_BETTER,
             "index"),
     MAX_TENSION,
+    HIGHEST_TENSION,
 )
 """The world's state, sampled; `compatible_share` is the share of ally-partner pairs whose
 mean interoperability over domains is at level 2 (compatible) or above, `early_warning` the
@@ -185,12 +222,12 @@ def _summary(metric: Metric, statistic: Statistic, words: str) -> Kpi:
 
 
 KPIS: Mapping[str, Kpi] = MappingProxyType({kpi.name: kpi for kpi in (
-    *(kpi for metric in STATE if metric is not MAX_TENSION
+    *(kpi for metric in STATE if metric not in (MAX_TENSION, HIGHEST_TENSION)
       for kpi in (_summary(metric, "final", "final"), _summary(metric, "mean", "time mean"))),
     *(Kpi(name, label, unit, direction, kind, statistic="final", of=(name,))  # totals
       for name, label, unit, direction, kind in _TALLIES),
     Kpi("peak_tension", "Peak regional tension", UNBOUNDED_INDEX, LOWER_IS_BETTER, "index",
-        statistic="peak", of=(MAX_TENSION.name,)),
+        statistic="peak", of=(HIGHEST_TENSION.name,)),
     Kpi("crisis_success_rate", "Crisis success rate", "share of crises (0–1)",
         HIGHER_IS_BETTER, "share", statistic="ratio", of=("crisis_successes", "crises")),
     Kpi("module_disruption_rate", "Share of program modules disrupted",
@@ -248,7 +285,7 @@ TRACKED_METRICS = (
     "interop_engaged", "engaged_compatible_share", "trust_ally_partner",
     "trust_partner_ally", "sharing_links", "early_warning", "partner_standards",
     "partner_proficiency", "partner_capability", "partner_stability", "bias_incidents",
-    "escalations", "max_tension", "budget_spent",
+    "escalations", "highest_tension", "budget_spent",
 )
 """Series metrics an experiment's figures follow over the years (a fan chart each)."""
 

@@ -231,7 +231,9 @@ class Activities:
         the region's partners lose openness and its exercises pause."""
         rules, world, now = self.parameters.escalation, self.world, self.env.now
         world.tension.add(now, region, rules.tension_per_exercise * intensity)
-        if world.tension.at(now, region) < rules.escalation_threshold:
+        tension = world.tension.at(now, region)
+        world.tension_high[region] = max(world.tension_high[region], tension)
+        if tension < rules.escalation_threshold:
             return
         if now < self.cooldown_until[region]:
             return

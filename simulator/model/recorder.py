@@ -75,6 +75,7 @@ class Recorder:
         self._ally_ally = np.empty((self.batch, len(upper[0]), domains))
         self._scratch = np.empty(max(self._ally_partner.size, self._ally_ally.size))
         self._engaged = np.empty(self._ally_partner.shape, dtype=bool)
+        self._tension_high = np.empty(self.batch)
         self.engaged_within = world.scenario.parameters.engaged_within_days
 
     def sample(self, time: float) -> None:
@@ -85,6 +86,7 @@ class Recorder:
         np.subtract(time, state.stamps, out=self._elapsed[held])
         np.less_equal(time - self.world.trained_together, self.engaged_within,
                       out=self._engaged[held])
+        self._tension_high[held] = self.world.take_tension_high()
         self.series[self.samples, len(STATE_METRICS):] = list(vars(self.counts).values())
         self.samples += 1
         self._held += 1
@@ -98,7 +100,8 @@ class Recorder:
         shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
         warning = self._early_warning(shares)
         self.series[rows, : len(STATE_METRICS)] = np.column_stack(
-            self._state_metrics(snapshot, shares, warning, self._engaged[:held]))
+            self._state_metrics(snapshot, shares, warning, self._engaged[:held],
+                                self._tension_high[:held]))
         nations = self.nations[rows]
         nations[..., 0] = snapshot.standards.mean(axis=-1)
         nations[..., 1] = snapshot.proficiency.mean(axis=-1)
@@ -124,10 +127,11 @@ class Recorder:
         return snapshot.interoperability_between(*cells, self.world.weights, out, scratch)
 
     def _state_metrics(self, snapshot: Snapshot, shares: NDArray[np.bool_],
-                       warning: NDArray[np.float64], engaged: NDArray[np.bool_]
-                       ) -> list[NDArray[np.float64]]:
+                       warning: NDArray[np.float64], engaged: NDArray[np.bool_],
+                       tension_high: NDArray[np.float64]) -> list[NDArray[np.float64]]:
         """The state metrics of a batch of snapshots, in the order of `STATE_METRICS`;
-        `engaged` marks the ally-partner pairs and domains trained in lately."""
+        `engaged` marks the ally-partner pairs and domains trained in lately, and
+        `tension_high` is the highest tension exercises left since the previous sample."""
         partners = self.world.partners
         ally_partner = self._interoperability(snapshot, self.ally_partner, self._ally_partner)
         ally_ally = self._interoperability(snapshot, self.ally_pairs, self._ally_ally)
@@ -154,6 +158,7 @@ class Recorder:
             _means(snapshot.capability[..., partners]),
             _means(snapshot.stability[..., partners]),
             snapshot.tension.max(axis=-1),
+            np.maximum(snapshot.tension.max(axis=-1, initial=0.0), tension_high),
         ]
 
 

@@ -259,6 +259,8 @@ class World:
         self.stability_lost = self.state["stability_lost"]
         self.openness_lost = self.state["openness_lost"]
         self.tension = self.state["tension"]
+        self.tension_high = np.zeros(len(self.region_ids))
+        """The highest tension of each region since the recorder last took it."""
         self.base_capability = np.array([nation.capability for nation in nations])
         self.capability_gained = self.state["capability_gained"]
 
@@ -323,6 +325,12 @@ class World:
     def trust(self, time: float, cells: tuple[int, int] | Cells = ...) -> Values:
         return dynamics.trust(self.positive.at(time, cells), self.negative.at(time, cells),
                               self.trust_prior[cells], self.prior_weight)
+
+    def take_tension_high(self) -> float:
+        """The highest tension of any region since the last call, which starts it afresh."""
+        highest = float(self.tension_high.max(initial=0.0))
+        self.tension_high[:] = 0.0
+        return highest
 
     def early_warning(self, time: float, region: int) -> float:
         """`dynamics.early_warning` of one region, from trust between its members and the

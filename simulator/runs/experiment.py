@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.errors import Location, Problem, ScenarioError
 from simulator.model.loading import Override, read_file, resolve, validate
-from simulator.model.metrics import KPI_NAMES
+from simulator.model.metrics import KPI_NAMES, KPIS
 from simulator.model.schema import Id, Model, Scenario
 from simulator.runs.store import scenario_hash
 
@@ -52,6 +52,12 @@ class Experiment(Model):
     """The KPI that decides the best variant and, with `precision`, when to stop."""
     goal: Literal["maximize", "minimize"] = "maximize"
     """Whether a higher or a lower primary metric is better."""
+    practical_difference: (Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
+                           | dict[str, Annotated[float, Field(ge=0.0, allow_inf_nan=False)]]
+                           | None) = None
+    """The smallest difference worth acting on, in the KPI's unit: one number for the primary
+    metric, or KPI name -> number. KPIs not named take the metric catalogue's default (an
+    index 0.01, a share 0.02, a count, money or rate 5% of the baseline)."""
     precision: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
     """Add replications until the 95% CI half-width of the primary metric is below this
     share of its mean, for every variant."""
@@ -70,13 +76,16 @@ class Experiment(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
-        problems = []
+        problems: list[tuple[tuple[str, ...], str]] = []
         if self.baseline not in self.variants:
             problems.append((("baseline",), f"no variant named {self.baseline!r} "
                              f"(variants: {', '.join(self.variants)})"))
         if self.primary_metric not in KPI_NAMES:
             problems.append((("primary_metric",), f"unknown KPI {self.primary_metric!r} "
                              f"(expected one of: {', '.join(KPI_NAMES)})"))
+        if isinstance(self.practical_difference, dict):
+            problems += [(("practical_difference", kpi), f"unknown KPI {kpi!r}")
+                         for kpi in self.practical_difference if kpi not in KPI_NAMES]
         if self.max_replications < self.replications:
             problems.append((("max_replications",), "must be at least `replications` "
                              f"({self.replications})"))
@@ -84,6 +93,17 @@ class Experiment(Model):
             raise PydanticCustomError("cross_reference", "{count} problem(s)",
                                       {"count": len(problems), "problems": problems})
         return self
+
+
+def smallest_effect(experiment: Experiment, kpi: str, baseline: float) -> float:
+    """The smallest difference in `kpi` worth acting on where the baseline is `baseline`: the
+    experiment's `practical_difference`, else the metric catalogue's default."""
+    stated = experiment.practical_difference
+    if isinstance(stated, dict) and kpi in stated:
+        return stated[kpi]
+    if isinstance(stated, float | int) and kpi == experiment.primary_metric:
+        return float(stated)
+    return KPIS[kpi].smallest_effect.at(baseline)
 
 
 @dataclass(frozen=True)
