@@ -244,6 +244,30 @@ CATALOGUE: Mapping[Table, Mapping[str, Metric]] = MappingProxyType(
     {"series": SERIES, "nations": NATIONS, "regions": REGIONS, "kpis": KPIS})
 """Every table's metrics, by name, in column order."""
 
+
+Practical = float | dict[str, float] | None
+"""An experiment's `practical_difference`: for the primary metric, by KPI, or not stated."""
+
+
+def stated_smallest_effect(kpi: str, primary_metric: str,
+                           practical_difference: Practical = None) -> float | None:
+    """The smallest difference in `kpi` worth acting on, as the experiment's
+    `practical_difference` states it (a number is the primary metric's); None if it does
+    not."""
+    if isinstance(practical_difference, dict):
+        return practical_difference.get(kpi)
+    if practical_difference is not None and kpi == primary_metric:
+        return float(practical_difference)
+    return None
+
+
+def smallest_effect(kpi: str, baseline: float, primary_metric: str,
+                    practical_difference: Practical = None) -> float:
+    """The smallest difference in `kpi` worth acting on where the baseline is `baseline`: as
+    the experiment states it, else the metric catalogue's default."""
+    stated = stated_smallest_effect(kpi, primary_metric, practical_difference)
+    return KPIS[kpi].smallest_effect.at(baseline) if stated is None else stated
+
 # --- the names as the tables use them ---------------------------------------------------------
 
 STATE_METRICS = tuple(metric.name for metric in STATE)
@@ -270,6 +294,14 @@ HEADLINE_KPIS = (
 )
 """The outcomes a policy is judged on: the forest plot, the KPI distributions and the
 report show these, in this order."""
+TRADE_OFFS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "benefit": ("mean_interop_ally_partner", "mean_interop_engaged", "mean_trust_partner_ally",
+                "crisis_success_rate", "mean_early_warning"),
+    "cost": ("budget_spent",),
+    "risk": ("escalations", "peak_tension", "bias_incidents", "module_disruption_rate"),
+})
+"""What a policy buys, what it costs and what it risks: the report's trade-off table, in
+this order (the experiment's primary metric joins the benefits if it is not among them)."""
 RUN_KPIS = (
     "final_interop_ally_partner", "mean_interop_ally_partner", "final_interop_ally_ally",
     "final_compatible_share", "final_engaged_pairs", "final_interop_engaged",

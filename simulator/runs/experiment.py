@@ -21,7 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from simulator.errors import Location, Problem, ScenarioError
 from simulator.model.loading import Override, read_file, resolve, validate
-from simulator.model.metrics import KPI_NAMES, KPIS
+from simulator.model.metrics import KPI_NAMES
 from simulator.model.schema import Id, Model, Scenario
 from simulator.runs.store import scenario_hash
 
@@ -93,17 +93,6 @@ class Experiment(Model):
             raise PydanticCustomError("cross_reference", "{count} problem(s)",
                                       {"count": len(problems), "problems": problems})
         return self
-
-
-def smallest_effect(experiment: Experiment, kpi: str, baseline: float) -> float:
-    """The smallest difference in `kpi` worth acting on where the baseline is `baseline`: the
-    experiment's `practical_difference`, else the metric catalogue's default."""
-    stated = experiment.practical_difference
-    if isinstance(stated, dict) and kpi in stated:
-        return stated[kpi]
-    if isinstance(stated, float | int) and kpi == experiment.primary_metric:
-        return float(stated)
-    return KPIS[kpi].smallest_effect.at(baseline)
 
 
 @dataclass(frozen=True)
