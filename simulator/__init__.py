@@ -17,6 +17,9 @@ The Python API::
     result = simulator.check(["validation/extremes.yaml"])   # the validation suite
     result.passed, result.table                              # and checks.csv written
 
+    check = simulator.reproduce("results/compare_policies")  # runs made again, compared
+    check.summary, check.differences                         # and reproduction.json written
+
 Everything but the errors is imported on first use (pydantic, numpy and SimPy
 included), so that `import simulator` and `simulator --help` stay light.
 """
@@ -39,11 +42,12 @@ _LAZY = {
     "run_experiment": "simulator.runs.runner",
     "run_design": "simulator.runs.design",
     "check": "simulator.runs.checks",
+    "reproduce": "simulator.runs.reproduce",
 }
 
 __all__ = [
     "Scenario", "ScenarioError", "SimulatorError", "UserError",
-    "check", "load_experiment", "load_scenario", "run_design", "run_experiment",
+    "check", "load_experiment", "load_scenario", "reproduce", "run_design", "run_experiment",
     "scenario_from_dict", "simulate",
 ]
 

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from simulator.model.results import RunResult
     from simulator.runs.checks import CheckResult
     from simulator.runs.experiment import Plan
-    from simulator.runs.store import ExperimentResult
+    from simulator.runs.store import ExperimentResult, Reproduction
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -128,6 +128,28 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true", help="print only the one-line summary")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
     check.set_defaults(command=check_command)
+
+    reproduce = commands.add_parser(
+        "reproduce", help="make a results directory's runs again and compare their files",
+        description="With --check: make a sample of DIR's runs again from its manifest alone "
+                    "(the resolved scenarios and seed it records), compare each file with "
+                    "DIR's and with the hash recorded when it was written, write "
+                    "DIR/reproduction.json, and exit with 1 if anything differs (0 if not, 2 "
+                    "if DIR is not a results directory). Files are compared byte for byte, "
+                    "and where the bytes differ value for value, to 1e-12 relative. Without "
+                    "--check: print a command that makes DIR again from scratch.")
+    reproduce.add_argument("directory", type=Path, help="results directory")
+    reproduce.add_argument("--check", action="store_true",
+                           help="make runs again and compare their files with DIR's")
+    sample = reproduce.add_mutually_exclusive_group()
+    sample.add_argument("--runs", type=run_count, metavar="K",
+                        help="check K runs (default 3), replication 0 of every variant "
+                             "among them, so at least one per variant")
+    sample.add_argument("--all", action="store_true", help="check every current run")
+    reproduce.add_argument("--workers", type=worker_count,
+                           help="local worker processes (default: all cores; 1: no pool)")
+    reproduce.add_argument("--no-progress", action="store_true", help="no progress bar")
+    reproduce.set_defaults(command=reproduce_command)
 
     validate = commands.add_parser("validate", help="check scenario, experiment and checks "
                                                     "files without running them")
@@ -457,6 +479,59 @@ def print_checks(result: CheckResult) -> None:
             console.print(f"[red]✗ {row.check}[/red]: {escape(row.reason)}")
     console.print(f"Written to {result.path}; `simulator report DIR` shows it when DIR holds "
                   "a run's or an experiment's results.")
+
+
+def run_count(text: str) -> int:
+    """A number of runs: a whole number from 1."""
+    try:
+        count = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected 1 run or more, got {count}")
+    return count
+
+
+def reproduce_command(arguments: argparse.Namespace) -> int:
+    from simulator.runs.reproduce import DEFAULT_RUNS, reproduce, reproduction_command
+
+    directory = arguments.directory
+    if not arguments.check:
+        if arguments.runs or arguments.all or arguments.workers:
+            raise UserError("--runs, --all and --workers are options of --check")
+        command, note = reproduction_command(directory)
+        print(command or "no command makes these results again")
+        print(f"  {note}")
+        print(f"`simulator reproduce {directory} --check` makes runs again and compares their "
+              "files with the directory's")
+        return EXIT_OK
+    stop_on_terminate()
+    with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
+        record = reproduce(directory, runs=arguments.runs or DEFAULT_RUNS, all=arguments.all,
+                           workers=arguments.workers, progress=progress)
+    print_reproduction(record, directory)
+    return EXIT_OK if record.passed else EXIT_FAILURE
+
+
+def print_reproduction(record: Reproduction, directory: Path) -> None:
+    """The outcome in one line, then what differs, what else was found, and how to make
+    the whole directory again."""
+    from simulator.runs.store import REPRODUCTION
+
+    print(record.summary)
+    if record.differences:
+        print(f"What differs ({len(record.differences)}):")
+        for line in record.differences:
+            print(f"  {line}")
+    for note in record.notes:
+        print(f"Note: {note}")
+    shown = 8
+    more = f" and {len(record.runs) - shown} more" if len(record.runs) > shown else ""
+    print(f"Checked: {', '.join(record.runs[:shown])}{more}. Recorded in "
+          f"{directory / REPRODUCTION}.")
+    if record.command is not None:
+        print(f"The whole directory is made again by: {record.command}")
+    print(f"  {record.command_note}")
 
 
 def validate_command(arguments: argparse.Namespace) -> int:

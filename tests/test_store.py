@@ -24,8 +24,10 @@ from simulator.runs.store import (
     FINAL,
     FORMAT_VERSION,
     MANIFEST,
+    MODEL_DESCRIPTION,
     PLOTS,
     REPORT,
+    REPRODUCTION,
     RUN_FILES,
     SERIES,
     TRACES,
@@ -93,7 +95,8 @@ def test_a_run_directory_holds_exactly_the_layout(run_directory):
 def test_an_experiment_directory_holds_exactly_the_layout(small_clean):
     names = {path.name for path in small_clean.iterdir()}
     # figures and report drawn by the CLI, the checks written by `simulator check`
-    assert names == set(EXPERIMENT_OUTPUTS) - {PLOTS, REPORT, CHECKS}
+    assert names == set(EXPERIMENT_OUTPUTS) - {PLOTS, REPORT, MODEL_DESCRIPTION, CHECKS,
+                                               REPRODUCTION}
     manifest = read_manifest(small_clean)
     for variant in manifest.variant_names:
         for replication in range(manifest.replications):

@@ -112,7 +112,7 @@ def _run_rounds(plan: Plan, directory: Path, journal: Journal, executor: Executo
         done, failed = total - len(tasks), 0
         report(done, total, failed)
         for run in executor.run(iter(tasks), prepare_run):
-            journal.record(_write_files(directory, run))
+            journal.record(write_files(directory, run))
             done += 1
             failed += run.error is not None
             report(done, total, failed)
@@ -169,7 +169,7 @@ def prepare_run(task: Task) -> PreparedRun:
                        round(outcome.output.wall_seconds, 4))
 
 
-def _write_files(directory: Path, run: PreparedRun) -> dict[str, Any]:
+def write_files(directory: Path, run: PreparedRun) -> dict[str, Any]:
     """Write one finished run's files atomically and return its journal entry."""
     task = run.task
     entry: dict[str, Any] = {"variant": task.variant, "replication": task.replication,

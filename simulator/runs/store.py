@@ -56,6 +56,9 @@ Status = Literal["running", "interrupted", "failed", "finished"]
 # --- the layout ---------------------------------------------------------------------------------
 
 MANIFEST, PLOTS, REPORT = "manifest.json", "plots", "report.html"
+MODEL_DESCRIPTION = "model_description.md"
+"""The model described in the STRESS-DES structure, which `simulator report` writes beside the
+report."""
 SERIES, FINAL = "series", "final"
 TRACE, TRACES = "trace", "traces"
 """A single run's event trace (`trace.jsonl`); an experiment's folder of them."""
@@ -64,6 +67,8 @@ SUMMARY_CSV, SUMMARY_PARQUET, COMPARISON = "summary.csv", "summary.parquet", "co
 CHECKS = "checks.csv"
 """The validation suite's outcome (`simulator check --out DIR`): beside a run's or an
 experiment's results, for the report."""
+REPRODUCTION = "reproduction.json"
+"""The last `simulator reproduce DIR --check`: which runs were made again and what differed."""
 
 
 def run_file(table: str, variant: str | None = None, replication: int = 0,
@@ -80,12 +85,13 @@ RUN_FILES = (*(run_file(table, suffix=suffix) for table in (SERIES, "nations", "
                for suffix in ("parquet", "csv")),
              *(run_file(table, suffix="csv") for table in ("kpis", "trust", "interoperability")),
              run_file(FINAL), run_file(TRACE, suffix="jsonl"))
-"""Every table a single run writes; with its manifest, figures and report, all a run's
-directory holds of it (the user's other files stay)."""
+"""Every table a single run writes; with its manifest, figures, report and last check of
+reproduction, all a run's directory holds of it (the user's other files stay)."""
 EXPERIMENT_OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, SUMMARY_CSV, SUMMARY_PARQUET,
-                      COMPARISON, PLOTS, REPORT, CHECKS)
-"""Everything an experiment writes, with the validation table written beside it for its
-report (checks of another model version must not stay); `--force` removes only these."""
+                      COMPARISON, PLOTS, REPORT, MODEL_DESCRIPTION, CHECKS, REPRODUCTION)
+"""Everything an experiment writes, with the validation table and the check of reproduction
+written beside it for its report (checks of another model version, or of other runs, must not
+stay); `--force` removes only these."""
 
 
 # --- the manifest -------------------------------------------------------------------------------
@@ -139,6 +145,7 @@ class ExperimentRecord(BaseModel):
     baseline: str
     primary_metric: str
     goal: Literal["maximize", "minimize"]
+    practical_difference: float | dict[str, float] | None = None
 
 
 class ExperimentManifest(_Part):
@@ -370,7 +377,8 @@ def versions() -> dict[str, str]:
 def _versions() -> dict[str, str]:
     from simulator import __version__
 
-    found = {"python": platform.python_version(), "simulator": __version__}
+    found = {"python": platform.python_version(), "simulator": __version__,
+             "platform": f"{platform.platform()} ({os.cpu_count()} processors)"}
     for package in PACKAGES:
         try:
             found[package] = metadata.version(package)
@@ -420,11 +428,11 @@ def trace_lines(trace: Iterable[TraceEvent], identity: dict[str, Any]) -> str:
 def write_run(result: RunResult, directory: Path, source: str,
               overrides: Iterable[Override]) -> list[Path]:
     """Write one run's tables, KPIs, matrices and manifest into `directory`, in place of a
-    previous run's: its tables, figures and report go first, so that nothing of it (a
-    trace, a figure the next run would not redraw) stays beside the new run."""
+    previous run's: its tables, figures, report and check of reproduction go first, so that
+    nothing of it (a trace, a figure the next run would not redraw) stays beside the new run."""
     import pandas as pd
 
-    _remove(directory, (*RUN_FILES, MANIFEST, PLOTS, REPORT))
+    _remove(directory, (*RUN_FILES, MANIFEST, PLOTS, REPORT, MODEL_DESCRIPTION, REPRODUCTION))
     written = []
     for table in (SERIES, "nations", "regions"):
         written.append(_write_parquet(directory / run_file(table), result.columns(table)))
@@ -484,14 +492,7 @@ class Journal:
 
     def load(self) -> None:
         """Trust a run only if its line is whole and its files match their checksums."""
-        if not self.path.exists():
-            return
-        for line in self.path.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-                key = (entry["variant"], int(entry["replication"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a line torn by a kill
+        for key, entry in _journal_lines(self.path):
             if entry.get("error") is None and not self._verified(entry):
                 continue
             self.runs[key] = entry
@@ -523,6 +524,96 @@ class Journal:
                        for name, digest in files.items())
         except OSError:
             return False
+
+
+def read_journal(directory: Path) -> dict[tuple[str, int], dict[str, Any]]:
+    """Each run's last whole line of the journal, as recorded, its files not verified: what
+    the run wrote, to compare with the files on disk now."""
+    return dict(_journal_lines(directory / JOURNAL))
+
+
+def _journal_lines(path: Path) -> Iterable[tuple[tuple[str, int], dict[str, Any]]]:
+    """The journal's whole lines, in order, each with its run's (variant, replication)."""
+    if not path.exists():
+        return
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+            key = (entry["variant"], int(entry["replication"]))
+        except (ValueError, KeyError, TypeError):
+            continue  # a line torn by a kill
+        yield key, entry
+
+
+# --- the last check of reproduction -------------------------------------------------------------
+
+Comparison = Literal["bit for bit", "1e-12 relative"]
+"""How re-run files were compared with the directory's: byte for byte, or (where some bytes
+differ, as another machine's floating point makes them) value for value to 1e-12 relative."""
+
+
+class Reproduction(_Part):
+    """The last `simulator reproduce DIR --check` of a results directory: runs made again
+    from its manifest alone, compared with its files and with the hashes recorded when they
+    were written."""
+
+    checked_at: str
+    """ISO 8601 time in UTC, to the second, as a manifest's times."""
+    check_command: str
+    """The command that makes this check again."""
+    command: str | None
+    """A command that makes the whole directory again from scratch (`simulator compare
+    FILE --out DIR`); none for results made in Python."""
+    command_note: str
+    """Whether the command's file still resolves to what the manifest records, which is
+    what ran (its scenarios' hashes): the file may have changed since."""
+    runs: list[str]
+    """The runs made again: `variant/replication`, or a single run's `seed S`."""
+    reproduced: int
+    """Of those, how many wrote the directory's files (bit for bit, or to 1e-12 relative)."""
+    total: int
+    comparison: Comparison
+    differences: list[str]
+    """What differs, one readable line each: the run, the file, and the column or what."""
+    notes: list[str]
+    """What else the check found (versions since the run, failed runs left out)."""
+    versions: dict[str, str]
+    """Python's and the packages' versions that made the check."""
+
+    @property
+    def passed(self) -> bool:
+        return self.reproduced == self.total and not self.differences
+
+    @property
+    def summary(self) -> str:
+        """`5 of 5 runs reproduced bit for bit` (or `to 1e-12 relative`)."""
+        how = self.comparison if self.comparison == "bit for bit" else f"to {self.comparison}"
+        return f"{self.reproduced} of {self.total} runs reproduced {how}"
+
+
+def write_reproduction(directory: Path, reproduction: Reproduction) -> Path:
+    return atomic_text(directory / REPRODUCTION,
+                       json.dumps(reproduction.model_dump(mode="json"), indent=2) + "\n")
+
+
+def read_reproduction(directory: Path) -> Reproduction | None:
+    """The directory's last check of reproduction; None if it was never checked.
+
+    Raises:
+        UserError: if the record is damaged (or of another version), saying what to do.
+    """
+    path = directory / REPRODUCTION
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return Reproduction.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "the file"
+        raise UserError(f"{directory}: {REPRODUCTION} is damaged ({where}: {first['msg']}); "
+                        f"run `simulator reproduce {directory} --check` again") from None
 
 
 # --- reading an experiment ----------------------------------------------------------------------
