@@ -4,6 +4,8 @@ fact and the sections of docs/model.md it cites."""
 
 from __future__ import annotations
 
+import platform
+
 import re
 
 import numpy as np
@@ -14,6 +16,7 @@ from simulator.cli import main
 from simulator.model import engine, streams
 from simulator.model.schema import Parameters
 from simulator.presentation.description import (
+    FILLED,
     NOT_APPLICABLE,
     NOT_STATED,
     PROCESSES,
@@ -147,10 +150,15 @@ def test_a_single_run_marks_the_experiment_items_and_states_its_own_facts(single
         "# Model description (STRESS-DES 1.0): single run of scenario `baseline`\n")
 
 
+def test_the_platform_the_manifest_records_specifies_the_system(experiment):
+    assert item(experiment, "5.4").status == FILLED
+    assert platform.platform() in text(experiment, "5.4")
+    assert f"Operating system and machine: {platform.platform()}" in text(experiment, "5.1")
+
+
 def test_what_the_inputs_do_not_record_is_said_to_be_not_stated(experiment):
-    assert item(experiment, "5.4").status == NOT_STATED
-    assert "hardware (processor, number of CPUs, memory)" in text(experiment, "5.4")
-    assert "The operating system is not stated in the inputs." in text(experiment, "5.1")
+    """Where to obtain the code: neither the manifest nor the package says."""
+    assert item(experiment, "6.1").status == NOT_STATED
 
 
 def test_odd_has_its_seven_elements_and_eleven_design_concepts(small_clean):
