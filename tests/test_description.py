@@ -5,7 +5,6 @@ fact and the sections of docs/model.md it cites."""
 from __future__ import annotations
 
 import platform
-
 import re
 
 import numpy as np
