@@ -8,9 +8,10 @@ STAMP := $(VENV)/.installed
 
 run: $(STAMP)
 	$(BIN)/simulator compare configs/compare_policies.yaml --out results/compare_policies
-	@# the validation suite beside the results, for the report; a failed check fails
-	@# `make run`, once the report that shows it is written
+	@# the validation suite and a reproduction check beside the results, for the report; a
+	@# failed check fails `make run`, once the report that shows it is written
 	$(BIN)/simulator check --quiet --out results/compare_policies; status=$$?; \
+	$(BIN)/simulator reproduce results/compare_policies --check --no-progress || status=1; \
 	$(BIN)/simulator report results/compare_policies && exit $$status
 
 test: $(STAMP)

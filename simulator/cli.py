@@ -111,8 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.set_defaults(command=plot_command)
 
     report = commands.add_parser("report", help="write DIR/report.html: one self-contained "
-                                                "file with words, tables and figures")
+                                                "file with findings, trade-offs, set-up, "
+                                                "the model described, validation, figures "
+                                                "and reproducibility; and "
+                                                "DIR/model_description.md")
     report.add_argument("directory", type=Path, help="results directory")
+    report.add_argument("--odd", action="store_true",
+                        help="describe the model in the ODD structure too")
     report.set_defaults(command=report_command)
 
     check = commands.add_parser(
@@ -232,7 +237,7 @@ def plot_command(arguments: argparse.Namespace) -> int:
 def report_command(arguments: argparse.Namespace) -> int:
     from simulator.presentation.report import write_report
 
-    print(f"report written to {write_report(arguments.directory)}")
+    print(f"report written to {write_report(arguments.directory, with_odd=arguments.odd)}")
     return EXIT_OK
 
 

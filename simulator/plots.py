@@ -3,6 +3,8 @@ in `simulator.presentation.figures`."""
 
 from simulator.presentation.figures import (
     FigureSpec,
+    difference_fan,
+    difference_heatmaps,
     draw_all,
     fan_chart,
     figures,
@@ -11,6 +13,7 @@ from simulator.presentation.figures import (
     informative_kpis,
     kpi_distributions,
     metrics_over_time,
+    omitted,
     sharing_network,
     timeline,
     variant_colours,
@@ -18,7 +21,8 @@ from simulator.presentation.figures import (
 from simulator.presentation.plot_data import Results, as_results, load_results
 
 __all__ = [
-    "FigureSpec", "Results", "as_results", "draw_all", "fan_chart", "figures", "forest_plot",
-    "heatmaps", "informative_kpis", "kpi_distributions", "load_results", "metrics_over_time",
-    "sharing_network", "timeline", "variant_colours",
+    "FigureSpec", "Results", "as_results", "difference_fan", "difference_heatmaps", "draw_all",
+    "fan_chart", "figures", "forest_plot", "heatmaps", "informative_kpis", "kpi_distributions",
+    "load_results", "metrics_over_time", "omitted", "sharing_network", "timeline",
+    "variant_colours",
 ]

@@ -419,7 +419,7 @@ def test_the_report_shows_the_validation_section_when_checks_csv_is_there(suite,
             "adds it.") in page.text
     assert main(["check", str(suite), "--out", str(run), "--quiet"]) == EXIT_FAILURE
     page = Page(write_report(run).read_text(encoding="utf-8"))
-    assert page.sections[-2:] == ["Validation", "Provenance"]
+    assert page.sections[-3:] == ["Validation", "Figures", "Reproducibility"]
     assert "2 of 3 checks of the model passed (from 1 file of checks" in page.text
     table = next(table for table in page.tables if table[0][0] == "check")
     assert table == [

@@ -18,9 +18,9 @@ from .conftest import ROOT, SCENARIOS, loaded_by
 
 PACKAGE = ROOT / "simulator"
 CATALOGUE_MODULE = "model/metrics.py"
-SCENARIO_READERS = ("model/", "presentation/report.py")
+SCENARIO_READERS = ("model/", "presentation/report.py", "presentation/description.py")
 """Where a homonym's literal may name the scenario's key or the world's state variable of that
-spelling: the model, and the report's account of the scenario."""
+spelling: the model, and the report's and the model description's account of the scenario."""
 
 
 def literals() -> dict[str, set[str]]:

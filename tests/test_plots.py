@@ -16,17 +16,53 @@ import simulator
 from simulator import plots
 from simulator.cli import main
 from simulator.errors import UserError
+from simulator.model import metrics
 from simulator.model.results import RunResult
 from simulator.presentation import figures
 from simulator.presentation.plot_data import load_results
 from simulator.runs.store import ExperimentResult
 
-from .conftest import SCENARIOS, world_of
+from .conftest import SCENARIOS, world_of, write
 
 
 @pytest.fixture(scope="module")
 def experiment(small_clean):
     return load_results(small_clean)
+
+
+COINCIDING = f"""\
+name: coinciding
+scenario: {SCENARIOS / 'baseline.yaml'}
+replications: 3
+seed: 5
+primary_metric: mean_interop_ally_partner
+practical_difference: {{mean_interop_ally_partner: 1.0}}
+variants:
+  baseline: {{horizon_years: 2}}
+  more_exercises:
+    horizon_years: 2
+    exercises.sea_breeze.every_days: 60
+    exercises.eastern_resolve.every_days: 60
+  unchanged: {{horizon_years: 2}}
+"""
+"""Three variants, one of them the baseline again (identical in every run), and a smallest
+effect of interest for the primary metric that no difference reaches."""
+
+
+@pytest.fixture(scope="module")
+def coinciding(tmp_path_factory):
+    from simulator.runs.runner import run_experiment
+
+    directory = tmp_path_factory.mktemp("coinciding")
+    run_experiment(write(directory / "coinciding.yaml", COINCIDING), directory / "out",
+                   workers=1)
+    return load_results(directory / "out")
+
+
+def run_files(results, table: str, variant: str) -> pd.DataFrame:
+    """One variant's table of every run, read straight from its files."""
+    folder = results.directory / table / f"variant={variant}"
+    return pd.concat(pd.read_parquet(path) for path in sorted(folder.glob("*.parquet")))
 
 
 @pytest.fixture(scope="module")
@@ -37,10 +73,9 @@ def single_run(tmp_path_factory) -> Path:
     return out
 
 
-def end_of_runs(results) -> pd.DataFrame:
-    """The baseline's end-of-run tables, read straight from its files."""
-    folder = results.directory / "final" / "variant=baseline"
-    return pd.concat(pd.read_parquet(path) for path in sorted(folder.glob("*.parquet")))
+def end_of_runs(results, variant: str = "baseline") -> pd.DataFrame:
+    """A variant's end-of-run tables, read straight from its files."""
+    return run_files(results, "final", variant)
 
 
 def test_fan_chart_draws_median_and_bands_per_variant(experiment):
@@ -52,8 +87,15 @@ def test_fan_chart_draws_median_and_bands_per_variant(experiment):
     legend = [text.get_text() for text in ax.get_legend().get_texts()]
     assert legend[:2] == ["baseline", "more_exercises"]
     assert "50% of replications" in legend and "90% of replications" in legend
-    assert ax.get_xlabel() == "time (years)" and ax.get_ylabel() == "index (0–1)"
+    assert ax.get_xlabel() == "time (years)"
     assert ax.get_title() == "Interoperability, ally–partner (4 replications per variant)"
+    # the values lie in the upper half of the range from 0: the axis starts above 0, and
+    # says so, on the figure and in the note the report prints
+    low, high = ax.get_ylim()
+    assert 0 < low < high <= 1
+    assert ax.get_ylabel() == f"index (0–1)\n(axis starts at {low:g}, not 0)"
+    [spec] = [spec for spec in plots.figures(experiment) if spec.name == "fan_interop_ally_partner"]
+    assert spec.note == f"The value axis starts at {low:g}, not at 0."
     # the median line is the median over replications, computed independently
     series = pd.concat(pd.read_parquet(path) for path in
                        sorted((experiment.directory / "series" / "variant=baseline")
@@ -61,8 +103,6 @@ def test_fan_chart_draws_median_and_bands_per_variant(experiment):
     expected = series.groupby("time_days")["interop_ally_partner"].median().to_numpy()
     medians = [line for line in ax.lines if line.get_label() == "baseline"][0]
     assert np.allclose(medians.get_ydata(), expected, rtol=0, atol=1e-12)
-    low, high = ax.get_ylim()
-    assert 0 <= low and high <= 1
 
 
 def test_fan_chart_draws_into_a_given_axes(experiment):
@@ -72,22 +112,151 @@ def test_fan_chart_draws_into_a_given_axes(experiment):
     assert ax.get_ylabel() == "incidents"
 
 
-def test_forest_plot_has_one_interval_per_variant_and_kpi(experiment):
-    figure = plots.forest_plot(experiment)
-    kpis = plots.informative_kpis(experiment)
+MARKERS = ("^", "v", "o")
+"""Better, worse, neither: the forest plot's direction marks."""
+
+
+def forest_marks(ax, variants: list[str]) -> dict[str, object]:
+    """The mark of each variant in a panel of the forest plot (drawn bottom up)."""
+    marks = [line for line in ax.lines if line.get_marker() in MARKERS]
+    return {list(reversed(variants))[round(line.get_ydata()[0])]: line for line in marks}
+
+
+def test_forest_plot_gives_differences_in_percent_of_the_baseline_mean(coinciding):
+    figure = plots.forest_plot(coinciding)
+    kpis = plots.informative_kpis(coinciding)
     visible = [ax for ax in figure.axes if ax.get_visible()]
     assert len(visible) == len(kpis)
-    comparison = experiment.comparison.set_index(["kpi", "variant"])
+    comparison = pd.read_csv(coinciding.directory / "comparison.csv").set_index(["kpi", "variant"])
+    variants = ["more_exercises", "unchanged"]
+    greys = set()
     for ax, kpi in zip(visible, kpis):
-        bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
-        assert len(bars) == 1  # one variant besides the baseline
-        zero = [line for line in ax.lines if list(line.get_xdata()) == [0, 0]]
-        assert zero, "the zero line is drawn"
-        marker = [line for line in ax.lines if line.get_marker() == "o"][0]
-        significant = comparison.loc[(kpi, "more_exercises"), "significant"]
-        assert (marker.get_markerfacecolor() != "white") == bool(significant)
-        assert marker.get_xdata()[0] == pytest.approx(
-            comparison.loc[(kpi, "more_exercises"), "difference"])
+        assert len([c for c in ax.containers if isinstance(c, ErrorbarContainer)]) == 2
+        assert [line for line in ax.lines if list(line.get_xdata()) == [0, 0]], "a zero line"
+        for variant, mark in forest_marks(ax, variants).items():
+            row = comparison.loc[kpi, variant]
+            if row.baseline_mean != 0:
+                assert ax.get_xlabel() == "% of the baseline's mean"
+                assert mark.get_xdata()[0] == pytest.approx(
+                    row.difference / row.baseline_mean * 100, rel=1e-12)
+            assert (mark.get_markerfacecolor() != "white") == bool(row.significant)
+            smallest = metrics.smallest_effect(kpi, row.baseline_mean, "mean_interop_ally_partner",
+                                               {"mean_interop_ally_partner": 1.0})
+            grey = mark.get_color() == figures.SMALL_COLOUR
+            assert grey == (abs(row.difference) < smallest)
+            greys.add(grey)
+            direction = metrics.KPIS[kpi].direction
+            better = (row.difference > 0) == (direction == metrics.HIGHER_IS_BETTER)
+            assert mark.get_marker() == ("o" if direction == 0 or row.difference == 0 else
+                                         "^" if better else "v")
+    assert greys == {True, False}  # the test sees both
+    assert figure.get_suptitle().endswith("in % of its mean, with 95% confidence intervals, "
+                                          "over 3 paired replications")
+    legend = [text.get_text() for text in figure.legends[0].get_texts()]
+    assert "grey: smaller than the smallest effect of interest (shaded about 0)" in legend
+    assert {"better than the baseline", "worse than the baseline"} <= set(legend)
+
+
+def test_forest_plot_gives_a_kpi_whose_baseline_mean_is_0_in_its_own_unit(experiment):
+    """A % of 0 is undefined: the panel says so and shows the difference as it is."""
+    comparison = experiment.comparison.set_index("kpi")
+    assert comparison.loc["escalations", "baseline_mean"] == 0
+    figure = plots.forest_plot(experiment, kpis=["escalations", "mean_interop_ally_partner"])
+    escalations, interoperability = figure.axes[:2]
+    assert escalations.get_xlabel() == "difference in escalations (baseline mean 0: no %)"
+    [mark] = forest_marks(escalations, ["more_exercises"]).values()
+    assert mark.get_xdata()[0] == comparison.loc["escalations", "difference"] == 0
+    assert interoperability.get_xlabel() == "% of the baseline's mean"
+    note = figures._forest_note(experiment, ["escalations", "mean_interop_ally_partner"])
+    assert note == ("Escalations: the baseline's mean is 0, so a % of it is undefined; the "
+                    "panel gives the difference in escalations.")
+
+
+def test_difference_bands_are_the_quantiles_of_paired_differences(coinciding):
+    """Replication k of the variant minus replication k of the baseline, at each sample."""
+    metric = "interop_ally_partner"
+    ours = run_files(coinciding, "series", "more_exercises")
+    theirs = run_files(coinciding, "series", "baseline")
+    paired = ours.merge(theirs, on=["replication", "time_days"], suffixes=("", "_baseline"))
+    paired["difference"] = paired[metric] - paired[f"{metric}_baseline"]
+    by_time = paired.pivot(index="replication", columns="time_days", values="difference")
+    expected = np.quantile(by_time.to_numpy(), [0.05, 0.25, 0.5, 0.75, 0.95], axis=0)
+    differences = coinciding.differences("more_exercises", [metric])[metric]
+    assert differences.replications == 3 and not differences.identical
+    assert np.allclose(differences.quantiles, expected, rtol=0, atol=1e-12)
+    assert np.allclose(differences.years, by_time.columns / 365.0)
+    assert differences.lowest == pytest.approx(paired.difference.min())
+    assert differences.highest == pytest.approx(paired.difference.max())
+    # and the figure draws them: the median line of the variant's panel, and a zero line
+    figure = figures.difference_fan(coinciding, metric)
+    more, unchanged = figure.axes[:2]
+    [median] = [line for line in more.lines if len(line.get_xdata()) > 2]
+    assert np.allclose(median.get_ydata(), expected[2], rtol=0, atol=1e-12)
+    assert [line for line in more.lines if list(line.get_ydata()) == [0, 0]]
+    assert more.get_title() == "more_exercises" and more.get_ylabel() == "difference, index (0–1)"
+    assert figure.get_suptitle() == ("Interoperability, ally–partner\nvariant minus baseline, "
+                                     "replication by replication (3 paired replications per "
+                                     "variant)")
+    # the variant that is the baseline again says so rather than draw a flat line
+    assert [text.get_text() for text in unchanged.texts] == [
+        "identical to baseline\nin every replication"]
+    assert coinciding.differences("unchanged", [metric])[metric].identical
+
+
+def test_a_variant_identical_to_the_baseline_is_named_not_drawn_over_it(coinciding):
+    figure = plots.fan_chart(coinciding, "interop_ally_partner")
+    ax = figure.axes[0]
+    legend = [text.get_text() for text in ax.get_legend().get_texts()]
+    assert legend[:3] == ["baseline", "more_exercises", "unchanged: identical to baseline"]
+    assert not [line for line in ax.lines if line.get_label() == "unchanged"]
+    specs = {spec.name: spec for spec in plots.figures(coinciding)}
+    assert ("unchanged: identical to baseline in every replication. Its line would hide the "
+            "baseline's: the legend names it instead.") in specs["fan_interop_ally_partner"].note
+    assert specs["diff_interop_ally_partner"].note == (
+        "unchanged: identical to baseline in every replication.")
+    assert specs["kpi_distributions"].note.startswith(
+        "unchanged: identical to baseline in Interoperability, ally–partner (time mean), ")
+    assert specs["kpi_distributions"].note.endswith(", in every replication.")
+    # nor has it a heatmap of differences: they would all be 0
+    assert "diff_heatmaps_unchanged" not in specs and "diff_heatmaps_more_exercises" in specs
+    assert ("End-of-run trust and interoperability of unchanged: the same as baseline's in "
+            "every pair; no heatmap of differences.") in figures.omitted(coinciding)
+
+
+def test_a_constant_metric_has_no_figure_and_a_line_saying_why(experiment):
+    """Escalations: 0 in every run of the small experiment."""
+    summary = experiment.summary
+    assert (summary.escalations == 0).all()
+    names = [spec.name for spec in plots.figures(experiment)]
+    assert "fan_escalations" not in names and "diff_escalations" not in names
+    assert "fan_bias_incidents" in names and "diff_bias_incidents" in names
+    lines = figures.omitted(experiment)
+    assert "Escalations (cumulative): 0 in every run of every variant; no figure." in lines
+    assert ("Escalations: 0 in every run of every variant; not in the forest plot or the KPI "
+            "box plots.") in lines
+    assert figures.omitted(load_results(experiment.directory)) == lines
+
+
+def test_figures_come_in_reading_order(experiment):
+    names = [spec.name for spec in plots.figures(experiment)]
+    tracked = [metric for metric in metrics.TRACKED_METRICS if metric != "escalations"]
+    assert names == ["forest", *(f"diff_{m}" for m in tracked), *(f"fan_{m}" for m in tracked),
+                     "kpi_distributions", "heatmaps", "diff_heatmaps_more_exercises",
+                     "sharing_network", "timeline"]
+
+
+def test_the_highest_tension_is_drawn_with_the_escalation_threshold(experiment, single_run):
+    threshold = experiment.scenario()["parameters"]["escalation"]["escalation_threshold"]
+    ax = plots.fan_chart(experiment, "highest_tension").axes[0]
+    [line] = [line for line in ax.lines if line.get_label() == "escalation threshold"]
+    assert list(line.get_ydata()) == [threshold, threshold]
+    results = load_results(single_run)
+    tension = plots.metrics_over_time(results).axes[-1]
+    [peaks] = [line for line in tension.lines
+               if line.get_label() == "highest in any region since the last sample"]
+    series = pd.read_parquet(single_run / "series.parquet")
+    assert np.array_equal(peaks.get_ydata(), series.highest_tension)
+    assert [line for line in tension.lines if line.get_label() == "escalation threshold"]
 
 
 def test_heatmaps_group_allies_then_partners(experiment):
@@ -176,26 +345,70 @@ def test_timeline_shows_the_trace(single_run):
     assert ax.get_xlabel() == "time (years)"
 
 
-def test_kpi_distributions_have_a_box_per_variant(experiment):
-    figure = plots.kpi_distributions(experiment)
+def test_kpi_distributions_are_boxes_of_paired_differences(coinciding):
+    figure = plots.kpi_distributions(coinciding)
+    summary = pd.read_csv(coinciding.directory / "summary.csv").set_index(
+        ["variant", "replication"])
     visible = [ax for ax in figure.axes if ax.get_visible()]
-    for ax in visible:
-        assert [t.get_text() for t in ax.get_yticklabels()] == experiment.variants
-        assert len(ax.patches) == len(experiment.variants)
+    kpis = plots.informative_kpis(coinciding)
+    assert len(visible) == len(kpis)
+    for ax, kpi in zip(visible, kpis):
+        variants = ["more_exercises", "unchanged"]
+        assert [t.get_text() for t in ax.get_yticklabels()] == variants
+        assert len(ax.patches) == len(variants)
+        for patch, variant in zip(ax.patches, variants):
+            differences = (summary.loc[variant, kpi] - summary.loc["baseline", kpi]).dropna()
+            low, high = patch.get_path().vertices[:, 0].min(), patch.get_path().vertices[:, 0].max()
+            assert (low, high) == pytest.approx(tuple(np.percentile(differences, [25, 75])))
+        assert [text.get_text() for text in ax.texts] == ["identical to baseline"]
+    assert figure.get_suptitle() == ("Paired differences to 'baseline' in the KPIs, replication "
+                                     "by replication, over 3 paired replications")
 
 
-def test_draw_all_writes_every_figure_in_each_format(small_clean, tmp_path):
+def test_heatmaps_of_a_variant_are_its_differences_to_the_baseline(experiment):
+    figure = figures.difference_heatmaps(experiment, "more_exercises")
+    trust_ax, interop_ax = figure.axes[:2]
+    labels = [t.get_text() for t in trust_ax.get_yticklabels()]
+    ours, theirs = end_of_runs(experiment, "more_exercises"), end_of_runs(experiment)
+    for ax, column in ((trust_ax, "trust"), (interop_ax, "interoperability")):
+        image = ax.images[0]
+        low, high = image.get_clim()
+        assert low == -high and high > 0  # centred on 0
+        values = np.ma.getdata(image.get_array())
+        for row, col in ((0, 1), (3, 12), (15, 2)):
+            def mean(final):
+                return final[(final.nation == labels[row]) & (final.other == labels[col])][
+                    column].mean()
+            assert values[row, col] == pytest.approx(mean(ours) - mean(theirs), abs=1e-12)
+        assert "more_exercises minus baseline" in ax.get_title()
+
+
+def test_pngs_are_drawn_at_200_dpi_and_vector_formats_as_asked(experiment, tmp_path):
+    from PIL import Image
+
+    [spec] = [spec for spec in plots.figures(experiment) if spec.name == "sharing_network"]
+    [png, svg, pdf] = figures.save_figure(spec, tmp_path, ("png", "svg", "pdf"))
+    with Image.open(png) as image:
+        assert image.info["dpi"] == pytest.approx((200, 200), abs=0.01)
+        assert image.size == (8 * 200, 8 * 200)  # inches x dots per inch
+    assert b"<svg" in svg.read_bytes()[:500] and pdf.read_bytes().startswith(b"%PDF")
+
+
+def test_draw_all_writes_every_figure_at_200_dpi(small_clean, tmp_path):
+    """Every figure of the experiment, drawn (SVG is drawn for a run's, below)."""
     import shutil
+
+    from PIL import Image
 
     target = tmp_path / "copy"
     shutil.copytree(small_clean, target)
-    written = plots.draw_all(target, ("png", "svg"))
+    written = plots.draw_all(target)
     specs = plots.figures(load_results(target))
-    assert len(written) == 2 * len(specs)
+    assert [path.name for path in written] == [f"{spec.name}.png" for spec in specs]
     for path in written:
-        head = path.read_bytes()[:200]
-        assert head.startswith(b"\x89PNG") if path.suffix == ".png" else b"<svg" in head or (
-            b"<?xml" in head)
+        with Image.open(path) as image:
+            assert image.format == "PNG"
+            assert image.info["dpi"] == pytest.approx((200, 200), abs=0.01)
 
 
 def test_single_run_figures(single_run):
@@ -240,6 +453,8 @@ def drawn(figure: Figure, ticks: bool = True) -> list[tuple]:
 
 EXPERIMENT_FIGURES = {
     "fan_chart": lambda source: plots.fan_chart(source, "crises"),
+    "difference_fan": lambda source: figures.difference_fan(source, "trust_partner_ally"),
+    "difference_heatmaps": lambda source: figures.difference_heatmaps(source, "more_exercises"),
     "forest_plot": plots.forest_plot,
     "kpi_distributions": plots.kpi_distributions,
     "heatmaps": lambda source: plots.heatmaps(source, variant="more_exercises"),
@@ -298,6 +513,10 @@ MULTI_PANEL = {
     "kpi_distributions": (lambda source, fig: plots.kpi_distributions(source, fig=fig),
                           "experiment"),
     "heatmaps": (lambda source, fig: plots.heatmaps(source, fig=fig), "experiment"),
+    "difference_heatmaps": (lambda source, fig: figures.difference_heatmaps(
+        source, "more_exercises", fig=fig), "experiment"),
+    "difference_fan": (lambda source, fig: figures.difference_fan(source, "crises", fig=fig),
+                       "experiment"),
     "metrics_over_time": (lambda source, fig: plots.metrics_over_time(source, fig=fig), "run"),
 }
 

@@ -294,6 +294,10 @@ HEADLINE_KPIS = (
 )
 """The outcomes a policy is judged on: the forest plot, the KPI distributions and the
 report show these, in this order."""
+ALLY_PARTNER_INTEROPERABILITY = ("interop_ally_partner", "interop_engaged", "compatible_share",
+                                 "engaged_compatible_share")
+"""Series metrics of ally-partner interoperability: of a KPI of these, the report also says
+how many pairs a variant moves across interoperability levels."""
 TRADE_OFFS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "benefit": ("mean_interop_ally_partner", "mean_interop_engaged", "mean_trust_partner_ally",
                 "crisis_success_rate", "mean_early_warning"),

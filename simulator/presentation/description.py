@@ -239,7 +239,7 @@ PROCESSES = (
                  "interval, part of everyone's standards adoption becomes obsolete, and allies "
                  "re-adopt after a lag", ("obsolescence", "allies re-adopt after a lag"),
                  ("4.8",), lambda scenario: len(scenario["standards"])),
-    ModelProcess("crises", "threat", "crises arrive in the threat's region as a Poisson "
+    ModelProcess("crisis responses", "threat", "crises arrive in the threat's region as a Poisson "
                  "process, faster after an escalation; the host and the allies that trust it "
                  "enough respond; capability, interoperability with the host and early warning "
                  "set the chance of success; the outcome is trust evidence among the "

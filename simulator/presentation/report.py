@@ -1,31 +1,47 @@
-"""One self-contained HTML report of a results directory: words, tables, figures, provenance.
+"""One self-contained HTML report of a results directory, in the order an analyst briefs:
+findings, trade-offs, set-up, the model described (STRESS-DES), validation, figures and
+reproducibility; and beside it `model_description.md`, the model description alone.
 
-The words live in `templates/report.html.j2`; this module gathers the numbers they speak of.
-Figures are embedded as PNG data, styles are inline, and nothing is fetched: the file opens
-anywhere, with no network.
+The words live in `templates/report.html.j2` and the verdicts in `findings.py`; this module
+gathers what they speak of. Figures are embedded as PNG data, styles are inline, and nothing
+is fetched: the file opens anywhere, with no network.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from jinja2 import Environment, PackageLoader, StrictUndefined
+from markupsafe import Markup, escape
 
-from simulator.model.metrics import HEADLINE_KPIS, KPIS, Kpi
-from simulator.presentation.figures import FigureSpec, figures, informative_kpis, save_figure
+from simulator.model.metrics import HEADLINE_KPIS, KPIS, Kpi, stated_smallest_effect
+from simulator.presentation import findings as finding
+from simulator.presentation.description import Description, odd, stress_des
+from simulator.presentation.figures import (
+    FigureSpec,
+    figures,
+    informative_kpis,
+    omitted,
+    save_figure,
+)
 from simulator.presentation.plot_data import Results, load_results
 from simulator.runs.store import (
     CHECKS,
     MANIFEST,
+    MODEL_DESCRIPTION,
     PLOTS,
     REPORT,
     ExperimentManifest,
     atomic_text,
+    read_reproduction,
     run_file,
 )
 
@@ -50,6 +66,8 @@ class World:
     tailored: int
     workshops: int
     threats: int
+    budget: float
+    """Allies' annual budgets, summed."""
     crises_per_year: float
     budget_cuts_per_year: float
     instability_per_year: float
@@ -93,27 +111,46 @@ class EmbeddedFigure:
 
     name: str
     caption: str
+    note: str
     png: str
 
 
-def write_report(directory: str | Path) -> Path:
-    """Write `DIR/report.html` for the results in `directory` and return its path."""
+def write_report(directory: str | Path, with_odd: bool = False) -> Path:
+    """Write `DIR/report.html` and `DIR/model_description.md` for the results in `directory`
+    (with `with_odd`, the model described in the ODD structure too); return the report's
+    path."""
     results = load_results(directory)
-    return atomic_text(Path(directory) / REPORT, render(results))
+    description = stress_des(results)
+    odd_view = odd(results) if with_odd else None
+    atomic_text(Path(directory) / MODEL_DESCRIPTION, description.markdown()
+                + (f"\n\n{odd_view.markdown()}" if odd_view else ""))
+    return atomic_text(Path(directory) / REPORT, render(results, description, odd_view))
 
 
-def render(results: Results) -> str:
+def render(results: Results, description: Description | None = None,
+           odd_view: Description | None = None) -> str:
     """The whole report as one HTML page; a figure not drawn yet is drawn into `DIR/plots/`."""
     manifest, comparison = results.manifest, results.comparison
+    found, changes = None, {}
     if isinstance(manifest, ExperimentManifest) and comparison is not None:  # an experiment
         rows = _comparison(results, comparison, manifest.experiment.primary_metric)
+        found = finding.findings(results, manifest, comparison)
+        changes = {name: finding.changes(results, manifest.variants[name], name)
+                   for name in results.variants}
     else:
         rows = _kpi_values(results)
-    return _environment().get_template(TEMPLATE).render(
+    environment = _environment()
+    environment.globals |= {"definition": finding.definition,
+                            "direction_words": finding.direction_words,
+                            "smallest_words": partial(_smallest_words, manifest)}
+    return environment.get_template(TEMPLATE).render(
         results=results, manifest=manifest, world=_world(results.scenario()),
-        compared=_compared(results), rows=rows,
+        compared=_compared(results), rows=rows, found=found, variant_changes=changes,
+        defined=_defined(found, rows), description=description or stress_des(results),
+        description_file=MODEL_DESCRIPTION, odd=odd_view,
         figures=[_embedded(results, spec) for spec in figures(results)],
-        validation=_validation(results.directory))
+        omitted=omitted(results), validation=_validation(results.directory),
+        reproduction=read_reproduction(results.directory))
 
 
 def _environment() -> Environment:
@@ -127,6 +164,11 @@ def _environment() -> Environment:
         "sig": lambda value, digits=4: f"{value:.{digits}g}",
         "signed": lambda value, digits=4: f"{value:+.{digits}g}",
         "fixed": lambda value, digits: f"{value:.{digits}f}",
+        "signed_percent": _percent,
+        "p_value": lambda value: "< 0.001" if value < 0.001 else f"= {value:.2g}",
+        "lower_first": lambda text: text[:1].lower() + text[1:],
+        "value": _value,
+        "code_spans": _code_spans,
         "json": json.dumps,
     }
     return environment
@@ -144,6 +186,7 @@ def _world(scenario: dict[str, Any]) -> World:
         domains=scenario["domains"], exercises=len(scenario["exercises"]),
         programs=len(programs), tailored=sum(program["tailored"] for program in programs),
         workshops=len(scenario["workshops"]), threats=len(threats),
+        budget=sum(nation["annual_budget"] for nation in nations),
         crises_per_year=sum(threat["per_year"] for threat in threats),
         budget_cuts_per_year=disruptions["budget_cuts"]["per_year"],
         instability_per_year=disruptions["instability"]["per_year"])
@@ -168,6 +211,47 @@ def _comparison(results: Results, comparison: pd.DataFrame, primary: str) -> lis
 def _difference(row: dict[Any, Any]) -> Difference:
     return Difference(float(row["difference"]), float(row["ci_low"]), float(row["ci_high"]),
                       float(row["p_holm"]), bool(row["significant"]))
+
+
+def _defined(found: finding.Findings | None, rows: list[Row]) -> list[Kpi]:
+    """The KPIs the report speaks of, for the set-up's table of definitions."""
+    kpis = [row.kpi for row in rows]
+    if found:
+        kpis += [kpi for _, group in found.trade_offs for kpi in group if kpi not in kpis]
+    return kpis
+
+
+def _percent(value: float) -> str:
+    """A signed percentage to three significant digits: +11.8%, +6.84%, -0.423%, +112%."""
+    if value == 0 or not math.isfinite(value):
+        return f"{value:+g}%"
+    digits = max(0, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:+.{digits}f}%"
+
+
+def _value(value: Any) -> str:
+    """A scenario value as written in a file: 365 rather than 365.0, true rather than True."""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return json.dumps(value)
+
+
+def _code_spans(text: str) -> Markup:
+    """Plain text with `names` in backticks, escaped, the names set as code."""
+    escaped = str(escape(text))
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", escaped))
+
+
+def _smallest_words(manifest: Any, kpi: Kpi) -> str:
+    """The smallest effect of interest of `kpi`, and where it comes from."""
+    experiment = getattr(manifest, "experiment", None)
+    stated = (stated_smallest_effect(kpi.name, experiment.primary_metric,
+                                     experiment.practical_difference)
+              if experiment is not None else None)
+    if stated is not None:
+        return f"{stated:g} (stated by the experiment)"
+    article = "an" if kpi.kind[0] in "aeiou" else "a"
+    return f"{kpi.smallest_effect} (the catalogue's default for {article} {kpi.kind})"
 
 
 def _kpi_values(results: Results) -> list[Row]:
@@ -199,4 +283,4 @@ def _embedded(results: Results, spec: FigureSpec) -> EmbeddedFigure:
     if not path.exists() or path.stat().st_mtime_ns < manifest.stat().st_mtime_ns:
         save_figure(spec, path.parent)
     png = base64.b64encode(path.read_bytes()).decode("ascii")
-    return EmbeddedFigure(spec.name, spec.caption, png)
+    return EmbeddedFigure(spec.name, spec.caption, spec.note, png)
