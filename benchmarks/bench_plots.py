@@ -50,7 +50,9 @@ def enlarge(directory: Path) -> None:
             row = rows_of.iloc[replication % REAL].copy()
             row["replication"], row["run_id"] = replication, f"{variant}/{replication}"
             rows.append(row)
-    pd.DataFrame(rows).to_csv(directory / "summary.csv", index=False)
+    enlarged = pd.DataFrame(rows)
+    enlarged.to_csv(directory / "summary.csv", index=False)
+    enlarged.to_parquet(directory / "summary.parquet", index=False)  # what the figures read
     manifest = json.loads((directory / "manifest.json").read_text())
     manifest["replications"] = TARGET
     (directory / "manifest.json").write_text(json.dumps(manifest))
