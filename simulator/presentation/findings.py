@@ -121,6 +121,13 @@ class Findings:
     def effect(self, variant: str, kpi: Kpi) -> Effect:
         return self.effects[variant, kpi.name]
 
+    @property
+    def improving(self) -> int:
+        """How many variants are significantly better than the baseline on the primary KPI."""
+        sign = 1 if self.goal == "maximize" else -1
+        return sum(finding.primary.significant and sign * finding.primary.difference > 0
+                   for finding in self.variants)
+
 
 def findings(results: Results, manifest: ExperimentManifest, comparison: pd.DataFrame
              ) -> Findings:
