@@ -25,7 +25,8 @@ def test_experiment_files_are_read_without_the_engine():
     assert loaded_by("simulator.runs.experiment", ENGINE) == []
 
 
-ROOMS = ("errors", "model", "analysis", "runs", "presentation", "plots", "cli", "__main__")
+ROOMS = ("errors", "model", "analysis", "select", "runs", "presentation", "plots", "cli",
+         "__main__")
 """The package's rooms, lowest first: a module imports only from its own room or below."""
 UPWARD_ON_PURPOSE = {
     ("simulator.model.results", "simulator.runs.store"):
