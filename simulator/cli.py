@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from simulator.model.results import RunResult
     from simulator.runs.checks import CheckResult
     from simulator.runs.experiment import Plan
-    from simulator.runs.store import ExperimentResult, Reproduction
+    from simulator.runs.store import ExperimentResult, Reproduction, SelectionRecord
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
@@ -294,7 +294,8 @@ def compare_command(arguments: argparse.Namespace) -> int:
         with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
             result = run_experiment(plan, out, workers=arguments.workers,
                                     scheduler=arguments.scheduler, timeout=arguments.timeout,
-                                    force=arguments.force, progress=progress)
+                                    force=arguments.force, progress=progress,
+                                    contention=progress.contention if progress else None)
     except KeyboardInterrupt:
         print(f"interrupted: finished runs are kept in {out}/; run the same command again "
               "to resume", file=sys.stderr)
@@ -316,7 +317,8 @@ def stop_on_terminate() -> None:
 
 
 class ProgressBar:
-    """A rich progress bar of runs: done, rate, failures and time left; or nothing.
+    """A rich progress bar of runs: done, rate, failures and time left, and during a
+    selection the variants still in contention; or nothing.
 
     It starts at the first report, which the runner makes once its pool's workers have
     started: a process forked beside the bar's thread could inherit a held lock.
@@ -326,6 +328,7 @@ class ProgressBar:
         self.enabled = enabled
         self.bar: Progress | None = None
         self.first_done = 0
+        self.contenders = ""
 
     def __enter__(self) -> ProgressBar | None:
         return self if self.enabled else None
@@ -340,7 +343,15 @@ class ProgressBar:
         elapsed = self.bar.tasks[0].elapsed or 0.0
         rate = (done - self.first_done) / elapsed if elapsed > 0 else 0.0
         self.bar.update(self.bar.task_ids[0], completed=done, total=total,
-                        rate=f"{rate:.1f} runs/s", failed=f"{failed} failed" if failed else "")
+                        rate=f"{rate:.1f} runs/s", failed=f"{failed} failed" if failed else "",
+                        contenders=self.contenders)
+
+    def contention(self, contenders: list[str]) -> None:
+        """A selection's variants still in contention, round by round (the runs in all,
+        which the bar counts, grow with each round)."""
+        self.contenders = f"in contention ({len(contenders)}): {', '.join(contenders)}"
+        if self.bar is not None:
+            self.bar.update(self.bar.task_ids[0], contenders=self.contenders)
 
     @staticmethod
     def _start() -> Progress:
@@ -355,9 +366,10 @@ class ProgressBar:
 
         bar = Progress(TextColumn("runs"), BarColumn(), MofNCompleteColumn(),
                        TextColumn("{task.fields[rate]}"), TextColumn("[red]{task.fields[failed]}"),
-                       TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn())
+                       TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(),
+                       TextColumn("{task.fields[contenders]}"))
         bar.start()
-        bar.add_task("runs", total=None, rate="", failed="")
+        bar.add_task("runs", total=None, rate="", failed="", contenders="")
         return bar
 
 
@@ -369,7 +381,7 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
 
     from simulator.analysis.stats import summarise
     from simulator.model.metrics import KPIS
-    from simulator.runs.store import COMPARISON, PLOTS, SERIES, SUMMARY_CSV
+    from simulator.runs.store import COMPARISON, PLOTS, SERIES, SUMMARY_CSV, read_selection
 
     experiment = plan.experiment
     metric, sign = experiment.primary_metric, 1 if experiment.goal == "maximize" else -1
@@ -380,8 +392,11 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     better = rows[rows.significant & (sign * rows.difference > 0)]
     best = (better.difference * sign).idxmax() if len(better) else None
     manifest = result.manifest
+    counts = sorted(set(summary.variant.value_counts()))
+    replications = (f"{counts[0]}" if len(counts) == 1 else
+                    f"{counts[0]} to {counts[-1]}")  # a selection stops some variants early
     table = Table(title=f"{plan.name}: {KPIS[metric].label} ({experiment.goal}), "
-                        f"{manifest.replications} paired replications per variant")
+                        f"{replications} paired replications per variant")
     table.add_column("variant", min_width=max(map(len, plan.variant_names)))
     for column in ("mean [95% CI]", "difference to baseline [95% CI]", "p (Holm)", ""):
         table.add_column(column, justify="right", no_wrap=True)
@@ -404,9 +419,28 @@ def print_comparison(result: ExperimentResult, plan: Plan) -> None:
     if best is None:
         console.print(f"No variant is significantly better than {experiment.baseline!r} on "
                       f"{KPIS[metric].label} at the 5% level (Holm-corrected).")
+    selection = read_selection(result.directory)
+    if selection is not None:
+        console.print(escape(selection_outcome(selection)))
     console.print(f"{manifest.stop_reason}; {len(manifest.failures)} failed runs. Results "
                   f"in {result.directory}/ ({SUMMARY_CSV}, {COMPARISON}, {SERIES}/, {PLOTS}/); "
                   f"`simulator report {result.directory}` writes the HTML report.")
+
+
+def selection_outcome(selection: SelectionRecord) -> str:
+    """A selection's outcome in one line: the best, or why there is none, and its runs
+    against those of every variant to the last replication."""
+    procedure = "Kim-Nelson" if selection.procedure == "kn" else "subset"
+    outcome = (f"best {selection.best}" if selection.best else selection.reason)
+    if selection.procedure == "subset":
+        outcome = f"subset {{{', '.join(selection.contenders)}}}: {outcome}"
+    runs = (f"{selection.runs} runs, {selection.runs_saved} fewer than the "
+            f"{selection.fixed_design_runs} of every variant to replication "
+            f"{selection.replications}" if selection.runs_saved else
+            f"{selection.runs} runs, as many as every variant to replication "
+            f"{selection.replications}")
+    return (f"Selection ({procedure}, delta {selection.delta:g}, confidence "
+            f"{selection.confidence:g}): {outcome}; {runs}.")
 
 
 CHECK_DESCRIPTION = """\

@@ -29,6 +29,7 @@ from simulator.runs.store import (
     REPORT,
     REPRODUCTION,
     RUN_FILES,
+    SELECTION,
     SERIES,
     TRACES,
     ExperimentManifest,
@@ -94,9 +95,10 @@ def test_a_run_directory_holds_exactly_the_layout(run_directory):
 
 def test_an_experiment_directory_holds_exactly_the_layout(small_clean):
     names = {path.name for path in small_clean.iterdir()}
-    # figures and report drawn by the CLI, the checks written by `simulator check`
+    # figures and report drawn by the CLI, the checks written by `simulator check`, the
+    # outcome of a `selection` (this experiment makes none)
     assert names == set(EXPERIMENT_OUTPUTS) - {PLOTS, REPORT, MODEL_DESCRIPTION, CHECKS,
-                                               REPRODUCTION}
+                                               REPRODUCTION, SELECTION}
     manifest = read_manifest(small_clean)
     for variant in manifest.variant_names:
         for replication in range(manifest.replications):

@@ -211,6 +211,18 @@ def precision_reached(values: ArrayLike, precision: float, confidence: float = 0
     return bool(interval.half_width <= precision * abs(interval.mean))
 
 
+def difference_precision_reached(baseline: ArrayLike, variant: ArrayLike, half_width: float,
+                                 confidence: float = 0.95) -> bool:
+    """Whether the CI of the mean paired difference `variant - baseline` is at most
+    `half_width` either side of it: an absolute precision, in the KPI's unit, of what a
+    comparison claims. With fewer than two pairs it is never reached; a difference that is
+    the same in every pair (certain, see `paired_difference`) always is."""
+    difference = paired_difference(baseline, variant, confidence)
+    if difference.n < 2:
+        return False
+    return bool((difference.high - difference.low) / 2 <= half_width)
+
+
 def _finite(values: ArrayLike) -> NDArray[np.float64]:
     """The finite values of a 1-D array: NaN marks a KPI undefined in that run."""
     array = np.asarray(values, dtype=float)

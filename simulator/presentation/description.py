@@ -1118,10 +1118,26 @@ def _estimation(inputs: _Inputs) -> Answer:
     manifest, settings = inputs.experiment, inputs.settings
     n = inputs.replications
     variants = results.variants
-    if settings.get("precision") is None:
+    selection, precision = settings.get("selection"), settings.get("precision")
+    if selection and selection.get("procedure") == "kn":
+        rule = (f"The number is set by a ranking-and-selection procedure (Kim and Nelson's "
+                f"fully sequential procedure): {selection.get('n0', 10)} replications of every "
+                "variant first, then more for the variants still in contention, until one "
+                f"remains or {settings['max_replications']} are reached; `selection.json` "
+                "gives each variant's count.")
+    elif selection:
+        rule = (f"The number is fixed by the experiment file: {settings['replications']} per "
+                "variant, then a subset of variants containing the best is selected.")
+    elif precision is None:
         rule = (f"The number is fixed by the experiment file: {settings['replications']} per "
                 "variant; the inputs state no reason for it beyond the precision it gives "
                 "(below).")
+    elif isinstance(precision, dict):
+        rule = (f"The number is precision-driven: {settings['replications']} first, then "
+                f"batches of {settings['batch']} until the 95% confidence interval "
+                "half-width of every variant's paired difference to the baseline is within "
+                f"the stated bounds ({', '.join(f'{k}: {v}' for k, v in precision.items())}), "
+                f"at most {settings['max_replications']}.")
     else:
         rule = (f"The number is precision-driven: {settings['replications']} first, then "
                 f"batches of {settings['batch']} until the 95% confidence interval "
@@ -1130,8 +1146,12 @@ def _estimation(inputs: _Inputs) -> Answer:
                 f"{settings['max_replications']} ({_see('7')}, Statistics).")
     failed = manifest.failed_runs or []
     paragraphs = [
-        f"Multiple independent replications: {n} of each of the "
-        f"{_plural(len(variants), 'variant')} ({n * len(variants)} runs). Replication k of "
+        "Multiple independent replications: "
+        + ("up to " if selection and selection.get("procedure") == "kn" else "")
+        + f"{n} of each of the "
+        f"{_plural(len(variants), 'variant')}"
+        + ("" if selection and selection.get("procedure") == "kn"
+           else f" ({n * len(variants)} runs)") + ". Replication k of "
         "every variant uses the same random streams (common random numbers, 5.2), so each "
         "variant's difference to the baseline is paired. " + rule,
         f"Stopped because: {manifest.stop_reason or 'not stated in the inputs'}. "

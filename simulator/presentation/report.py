@@ -40,8 +40,10 @@ from simulator.runs.store import (
     PLOTS,
     REPORT,
     ExperimentManifest,
+    SelectionRecord,
     atomic_text,
     read_reproduction,
+    read_selection,
     run_file,
 )
 
@@ -106,6 +108,20 @@ class Validation:
 
 
 @dataclass(frozen=True)
+class Selected:
+    """The outcome of the experiment's selection (`selection.json`), for its section."""
+
+    record: SelectionRecord
+    kpi: Kpi
+    """The primary metric, on which the selection was made."""
+
+    @property
+    def saved_percent(self) -> float:
+        """The runs saved, in % of those of every variant to the last replication."""
+        return 100 * self.record.runs_saved / self.record.fixed_design_runs
+
+
+@dataclass(frozen=True)
 class EmbeddedFigure:
     """A figure as the page shows it: its PNG file in base64, and its caption."""
 
@@ -131,12 +147,13 @@ def render(results: Results, description: Description | None = None,
            odd_view: Description | None = None) -> str:
     """The whole report as one HTML page; a figure not drawn yet is drawn into `DIR/plots/`."""
     manifest, comparison = results.manifest, results.comparison
-    found, changes = None, {}
+    found, changes, selection = None, {}, None
     if isinstance(manifest, ExperimentManifest) and comparison is not None:  # an experiment
         rows = _comparison(results, comparison, manifest.experiment.primary_metric)
         found = finding.findings(results, manifest, comparison)
         changes = {name: finding.changes(results, manifest.variants[name], name)
                    for name in results.variants}
+        selection = _selection(results.directory)
     else:
         rows = _kpi_values(results)
     environment = _environment()
@@ -150,7 +167,7 @@ def render(results: Results, description: Description | None = None,
         description_file=MODEL_DESCRIPTION, odd=odd_view,
         figures=[_embedded(results, spec) for spec in figures(results)],
         omitted=omitted(results), validation=_validation(results.directory),
-        reproduction=read_reproduction(results.directory))
+        reproduction=read_reproduction(results.directory), selection=selection)
 
 
 def _environment() -> Environment:
@@ -258,6 +275,12 @@ def _kpi_values(results: Results) -> list[Row]:
     """A single run's headline KPIs, from its `kpis.csv`."""
     kpis = pd.read_csv(results.directory / run_file("kpis", suffix="csv")).iloc[0]
     return [Row(KPIS[kpi], float(kpis[kpi]), []) for kpi in HEADLINE_KPIS]
+
+
+def _selection(directory: Path) -> Selected | None:
+    """What the experiment's selection found, if it made one."""
+    record = read_selection(directory)
+    return None if record is None else Selected(record, KPIS[record.primary_metric])
 
 
 def _validation(directory: Path) -> Validation | None:

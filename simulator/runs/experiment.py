@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 from pydantic_core import PydanticCustomError
 
 from simulator.errors import Location, Problem, ScenarioError
@@ -31,6 +31,81 @@ if TYPE_CHECKING:
 MAX_REPLICATIONS = 100_000
 VARIANT_KEYS = ("description", "set", "scale")
 """A variant's own keys; any other key of a variant is a dotted path to set."""
+Problems = list[tuple[tuple[str, ...], str]]
+"""Problems across fields: each with its dotted path, for the loader to locate."""
+
+HalfWidth = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+
+
+def _one_or_per_kpi(value: Any) -> str:
+    """A number for the primary metric, or a mapping of KPIs to numbers."""
+    return "per_kpi" if isinstance(value, Mapping) else "one"
+
+
+HalfWidths = Annotated[Annotated[HalfWidth, Tag("one")]
+                       | Annotated[dict[str, HalfWidth], Tag("per_kpi")],
+                       Discriminator(_one_or_per_kpi)]
+
+
+class DifferencesPrecision(Model):
+    """Replications until each variant's paired difference to the baseline is known to
+    within an absolute half-width: the precision of what the comparison claims, rather than
+    of each variant's mean."""
+
+    on: Literal["differences"]
+    """What must be precise: `differences`, each variant's paired difference to the
+    baseline (a number alone, `precision: 0.01`, is relative to each variant's mean)."""
+    half_width: HalfWidths
+    """The largest 95% CI half-width of each paired difference, in the KPI's own unit (index
+    points for an index, a count for a count): one number for the primary metric, or KPI
+    name -> number for every KPI named."""
+
+    def half_widths(self, primary_metric: str) -> dict[str, float]:
+        """KPI -> the half-width its differences must reach."""
+        if isinstance(self.half_width, dict):
+            return dict(self.half_width)
+        return {primary_metric: self.half_width}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _on_as_written(cls, data: Any) -> Any:
+        """YAML 1.1 reads a bare `on` key as true, as it reads `yes`: here it is the key."""
+        if isinstance(data, Mapping) and any(key is True for key in data):
+            return {"on" if key is True else key: value for key, value in data.items()}
+        return data
+
+
+def _precision_kind(value: Any) -> str:
+    """A number is a precision relative to the means; a mapping, one on the differences."""
+    return "differences" if isinstance(value, Mapping | DifferencesPrecision) else "relative"
+
+
+Precision = Annotated[
+    Annotated[Annotated[float, Field(gt=0.0, lt=1.0)], Tag("relative")]
+    | Annotated[DifferencesPrecision, Tag("differences")],
+    Discriminator(_precision_kind)]
+
+
+class Selection(Model):
+    """Ranking and selection of the best variant on the primary metric, with a stated
+    probability of being right."""
+
+    procedure: Literal["kn", "subset"]
+    """`kn`: Kim and Nelson's fully sequential procedure: `n0` replications of every
+    variant, then `batch` more of each variant still in contention per round, decided
+    replication by replication, each variant eliminated as soon as the data allow, until
+    one remains or `max_replications`. `subset`: the experiment's `replications` of every
+    variant, then the subset of variants that holds the best."""
+    delta: Annotated[float, Field(gt=0.0, allow_inf_nan=False)]
+    """The smallest difference in the primary metric worth detecting, in its own unit (index
+    points for an index, a count for a count): the indifference zone, as the guarantee holds
+    whenever the best exceeds every other variant by at least this much."""
+    confidence: Annotated[float, Field(gt=0.0, lt=1.0)] = 0.95
+    """The probability, at least, of a correct selection (`kn`: the best is selected;
+    `subset`: the best is in the subset) when the best is better by `delta` or more."""
+    n0: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] = 10
+    """`kn` only: the number of replications of every variant in the first stage, from
+    which the variances of the differences between variants are estimated."""
 
 
 class Experiment(Model):
@@ -44,12 +119,14 @@ class Experiment(Model):
     scenario: str
     """The scenario file, relative to this file."""
     replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)]
-    """Number of replications of every variant (with `precision`: the first batch)."""
+    """Number of replications of every variant (with `precision`: the first batch; with a
+    `kn` selection, unused: its `n0` is the first stage and `max_replications` the cap)."""
     seed: Annotated[int, Field(ge=0, lt=2**63)]
     """Root seed, a whole number; replication k of every variant uses the same random
     streams."""
     primary_metric: str
-    """The KPI that decides the best variant and, with `precision`, when to stop."""
+    """The KPI that decides the best variant and, with `precision` (or a `kn` selection),
+    when to stop."""
     goal: Literal["maximize", "minimize"] = "maximize"
     """Whether a higher or a lower primary metric is better."""
     practical_difference: (Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -58,13 +135,22 @@ class Experiment(Model):
     """The smallest difference worth acting on, in the KPI's unit: one number for the primary
     metric, or KPI name -> number. KPIs not named take the metric catalogue's default (an
     index 0.01, a share 0.02, a count, money or rate 5% of the baseline)."""
-    precision: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    precision: Precision | None = None
     """Add replications until the 95% CI half-width of the primary metric is below this
-    share of its mean, for every variant."""
+    share of its mean, for every variant; or, as `{on: differences, half_width: ...}`, until
+    the 95% CI half-width of every variant's paired difference to the baseline is below an
+    absolute value."""
     batch: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 10
-    """Number of replications added per round while the precision is not reached."""
+    """Number of replications added per round while the precision is not reached, or (`kn`)
+    of each variant still in contention; a `kn` selection decides replication by
+    replication, the same for any batch: a larger one keeps more workers busy, and its runs
+    past the deciding replication go unused."""
     max_replications: Annotated[int, Field(ge=2, le=MAX_REPLICATIONS)] = 1_000
-    """Largest number of replications per variant when adding them for precision."""
+    """Largest number of replications per variant when adding them for precision or for a
+    `kn` selection."""
+    selection: Selection | None = None
+    """Select the best variant on the primary metric with a guaranteed probability of being
+    right: `{procedure: kn or subset, delta: ..., confidence: 0.95, n0: 10}`."""
     baseline: Id = "baseline"
     """Name of the variant the others are compared with; it must be one of `variants`."""
     variants: Annotated[dict[Id, dict[str, Any]], Field(min_length=1)]
@@ -76,7 +162,7 @@ class Experiment(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Experiment:
-        problems: list[tuple[tuple[str, ...], str]] = []
+        problems: Problems = []
         if self.baseline not in self.variants:
             problems.append((("baseline",), f"no variant named {self.baseline!r} "
                              f"(variants: {', '.join(self.variants)})"))
@@ -89,10 +175,45 @@ class Experiment(Model):
         if self.max_replications < self.replications:
             problems.append((("max_replications",), "must be at least `replications` "
                              f"({self.replications})"))
+        problems += self._precision_problems() + self._selection_problems()
         if problems:
             raise PydanticCustomError("cross_reference", "{count} problem(s)",
                                       {"count": len(problems), "problems": problems})
         return self
+
+    def _precision_problems(self) -> Problems:
+        if not isinstance(self.precision, DifferencesPrecision):
+            return []
+        problems: Problems = []
+        if isinstance(self.precision.half_width, dict):
+            problems += [(("precision", "half_width", kpi), f"unknown KPI {kpi!r}")
+                         for kpi in self.precision.half_width if kpi not in KPI_NAMES]
+        if len(self.variants) < 2:
+            problems.append((("precision",), "differences to the baseline need a "
+                             "variant besides the baseline"))
+        return problems
+
+    def _selection_problems(self) -> Problems:
+        if self.selection is None:
+            return []
+        problems: Problems = []
+        if len(self.variants) < 2:
+            problems.append((("selection",), "needs at least two variants to select from"))
+        elif self.selection.confidence <= 1 / len(self.variants):
+            problems.append((("selection", "confidence"), "should be above 1/k = "
+                             f"{1 / len(self.variants):.3g} for k = {len(self.variants)} "
+                             "variants: a guess among them is right that often"))
+        if self.precision is not None:
+            problems.append((("precision",), "cannot go with `selection`, which sets the "
+                             "replications itself (`kn` adds them until one variant remains; "
+                             "`subset` runs `replications`): remove one of the two"))
+        if self.selection.procedure == "kn" and self.max_replications < self.selection.n0:
+            problems.append((("max_replications",), "must be at least the selection's n0 "
+                             f"({self.selection.n0})"))
+        if self.selection.procedure == "subset" and "n0" in self.selection.model_fields_set:
+            problems.append((("selection", "n0"), "applies to `kn` only: `subset` runs the "
+                             f"experiment's `replications` ({self.replications})"))
+        return problems
 
 
 @dataclass(frozen=True)

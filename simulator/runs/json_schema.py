@@ -90,11 +90,12 @@ def _tidy(part: dict[str, Any]) -> None:
 
 
 def _numbers(field: dict[str, Any]) -> dict[str, Any] | None:
-    """The schema of the numbers a field holds: its own, an `anyOf` member's (one value or
-    one per domain, a value or null), or its mapping's values; None for other fields."""
+    """The schema of the numbers a field holds: its own, an `anyOf` or `oneOf` member's (one
+    value or one per domain, a value or null, a number or a mapping told apart by its type),
+    or its mapping's values; None for other fields."""
     if field.get("type") in ("number", "integer"):
         return field
-    for member in field.get("anyOf", []):
+    for member in (*field.get("anyOf", []), *field.get("oneOf", [])):
         numbers = _numbers(member)
         if numbers is not None:
             return numbers

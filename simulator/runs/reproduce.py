@@ -39,10 +39,12 @@ from simulator.runs.store import (
     ExperimentManifest,
     Reproduction,
     RunManifest,
+    SelectionRecord,
     file_hash,
     now,
     read_journal,
     read_manifest,
+    read_selection,
     run_file,
     scenario_hash,
     versions,
@@ -195,7 +197,7 @@ def _check_experiment(directory: Path, manifest: ExperimentManifest, scratch: Pa
     hashes."""
     findings = Findings()
     journal = read_journal(directory)
-    current = _current_runs(manifest, journal, findings)
+    current = _current_runs(manifest, journal, findings, read_selection(directory))
     if not current:
         raise UserError(f"{directory}: no finished runs to check")
     chosen = current if every else _sample(current, runs)
@@ -232,11 +234,16 @@ def _check_experiment(directory: Path, manifest: ExperimentManifest, scratch: Pa
 
 
 def _current_runs(manifest: ExperimentManifest, journal: dict[tuple[str, int], dict[str, Any]],
-                  findings: Findings) -> list[tuple[str, int]]:
-    """The runs the directory's tables show (the manifest's `replications` of each variant;
-    every journalled run of one that has not finished) that wrote files, in order."""
+                  findings: Findings, selection: SelectionRecord | None
+                  ) -> list[tuple[str, int]]:
+    """The runs the directory's tables show (the manifest's `replications` of each variant,
+    or as many as a selection gave each; every journalled run of one that has not finished)
+    that wrote files, in order."""
     order = manifest.variant_names
-    if manifest.replications is not None:
+    if selection is not None:
+        runs = [(variant, k) for variant in order
+                for k in range(selection.variants[variant].replications)]
+    elif manifest.replications is not None:
         runs = [(variant, k) for variant in order for k in range(manifest.replications)]
     else:
         findings.left_out.append(f"the experiment is {manifest.status}: the runs journalled "

@@ -69,6 +69,9 @@ CHECKS = "checks.csv"
 experiment's results, for the report."""
 REPRODUCTION = "reproduction.json"
 """The last `simulator reproduce DIR --check`: which runs were made again and what differed."""
+SELECTION = "selection.json"
+"""The outcome of an experiment's `selection`: the best variant, or why there is none, with
+each variant's replications and the intervals for the report."""
 
 
 def run_file(table: str, variant: str | None = None, replication: int = 0,
@@ -88,7 +91,8 @@ RUN_FILES = (*(run_file(table, suffix=suffix) for table in (SERIES, "nations", "
 """Every table a single run writes; with its manifest, figures, report and last check of
 reproduction, all a run's directory holds of it (the user's other files stay)."""
 EXPERIMENT_OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, SUMMARY_CSV, SUMMARY_PARQUET,
-                      COMPARISON, PLOTS, REPORT, MODEL_DESCRIPTION, CHECKS, REPRODUCTION)
+                      COMPARISON, SELECTION, PLOTS, REPORT, MODEL_DESCRIPTION, CHECKS,
+                      REPRODUCTION)
 """Everything an experiment writes, with the validation table and the check of reproduction
 written beside it for its report (checks of another model version, or of other runs, must not
 stay); `--force` removes only these."""
@@ -616,6 +620,95 @@ def read_reproduction(directory: Path) -> Reproduction | None:
                         f"run `simulator reproduce {directory} --check` again") from None
 
 
+# --- the outcome of a selection ----------------------------------------------------------------
+
+
+class SelectedVariant(_Part):
+    """One variant in a selection: how many of its replications the selection used."""
+
+    replications: int
+    """Its current replications: those the selection used (the summary lists them)."""
+    eliminated_at: int | None
+    """`kn`: the replications it had when it was eliminated; None if it never was."""
+
+
+class McbInterval(_Part):
+    """Hsu's multiple comparison with the best (MCB) for one variant: a simultaneous
+    interval for its mean minus the best mean of the others on the primary metric."""
+
+    mean: float
+    """Its mean over the replications every variant has (`mcb_replications`)."""
+    low: float
+    high: float
+
+
+class SelectionRecord(_Part):
+    """What an experiment's `selection` found (`selection.json`): written by the runner
+    from the data in replication order alone, so it is the same for any number of workers
+    and after any number of interruptions."""
+
+    procedure: Literal["kn", "subset"]
+    primary_metric: str
+    goal: Literal["maximize", "minimize"]
+    delta: float
+    """The indifference zone, in the primary metric's unit."""
+    confidence: float
+    n0: int | None
+    """`kn`: the first stage's replications of every variant."""
+    batch: int | None
+    """`kn`: replications of each contender per round (the decisions do not depend on it)."""
+    max_replications: int | None
+    """`kn`: the cap, at which it stops with the variants still in contention."""
+    best: str | None
+    """The variant selected, or None (`reason` says why)."""
+    reason: str
+    """Why `best` is what it is, in words."""
+    contenders: list[str]
+    """`kn`: the variants still in contention at the end (the best alone, if selected);
+    `subset`: the subset, which holds the best."""
+    variants: dict[str, SelectedVariant]
+    """Every variant, the baseline first."""
+    replications: int
+    """The most replications any variant has: the last replication the selection used."""
+    runs: int
+    """The runs the selection used: every variant's `replications`, summed."""
+    runs_in_rounds: int
+    """The runs the rounds made: `runs`, and with `kn` in batches, the contenders' runs past
+    the deciding replication, on disk but not used."""
+    fixed_design_runs: int
+    """Runs of every variant to the last replication: `replications` x variants."""
+    runs_saved: int
+    """`fixed_design_runs - runs`."""
+    mcb_replications: int
+    """The replications every variant has, over which the MCB intervals are computed."""
+    mcb: dict[str, McbInterval] | None
+    """Each variant's MCB interval; None with fewer than two replications in common."""
+
+
+def write_selection(directory: Path, selection: SelectionRecord) -> Path:
+    return atomic_text(directory / SELECTION,
+                       json.dumps(selection.model_dump(mode="json"), indent=2) + "\n")
+
+
+def read_selection(directory: Path) -> SelectionRecord | None:
+    """The outcome of the experiment's selection; None if it made none.
+
+    Raises:
+        UserError: if the record is damaged, saying what to do.
+    """
+    try:
+        text = (directory / SELECTION).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        return SelectionRecord.model_validate_json(text)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(map(str, first["loc"])) or "the file"
+        raise UserError(f"{directory}: {SELECTION} is damaged ({where}: {first['msg']}); "
+                        f"{_rewrite('experiment')}") from None
+
+
 # --- reading an experiment ----------------------------------------------------------------------
 
 
@@ -631,8 +724,10 @@ class ExperimentResult:
     """An experiment's results directory, read as tables on first use.
 
     Every table holds the same runs: the manifest's `replications` of each
-    variant, those that finished. A directory may keep more (from an earlier,
-    larger request, for reuse); they are not read.
+    variant, those that finished (after a `kn` selection, each variant's runs that
+    the selection used, as the summary lists them: fewer for a variant eliminated
+    early). A directory may keep more (from an earlier, larger request, for reuse);
+    they are not read.
     """
 
     def __init__(self, directory: str | Path):
