@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -606,18 +606,31 @@ def read_reproduction(directory: Path) -> Reproduction | None:
     Raises:
         UserError: if the record is damaged (or of another version), saying what to do.
     """
-    path = directory / REPRODUCTION
+    return _read_record(directory, REPRODUCTION, Reproduction,
+                        f"run `simulator reproduce {directory} --check` again")
+
+
+Record = TypeVar("Record", bound=BaseModel)
+
+
+def _read_record(directory: Path, name: str, model: type[Record], advice: str
+                 ) -> Record | None:
+    """The record `name` of the directory, if there is one.
+
+    Raises:
+        UserError: if it is damaged, saying where and `advice`.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = (directory / name).read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
     try:
-        return Reproduction.model_validate_json(text)
+        return model.model_validate_json(text)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(map(str, first["loc"])) or "the file"
-        raise UserError(f"{directory}: {REPRODUCTION} is damaged ({where}: {first['msg']}); "
-                        f"run `simulator reproduce {directory} --check` again") from None
+        raise UserError(f"{directory}: {name} is damaged ({where}: {first['msg']}); "
+                        f"{advice}") from None
 
 
 # --- the outcome of a selection ----------------------------------------------------------------
@@ -696,17 +709,7 @@ def read_selection(directory: Path) -> SelectionRecord | None:
     Raises:
         UserError: if the record is damaged, saying what to do.
     """
-    try:
-        text = (directory / SELECTION).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    try:
-        return SelectionRecord.model_validate_json(text)
-    except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(map(str, first["loc"])) or "the file"
-        raise UserError(f"{directory}: {SELECTION} is damaged ({where}: {first['msg']}); "
-                        f"{_rewrite('experiment')}") from None
+    return _read_record(directory, SELECTION, SelectionRecord, _rewrite("experiment"))
 
 
 # --- reading an experiment ----------------------------------------------------------------------
