@@ -101,23 +101,40 @@ def test_pairs_moved_across_levels_are_counted_replication_by_replication(small_
     assert moves.pairs == len(next(iter(ours.values())))
 
 
+def at_path(data, path):
+    """The value at a dotted path of a resolved scenario, list items by id (None if none)."""
+    for part in path.split("."):
+        if isinstance(data, list):
+            data = next((item for item in data if item.get("id") == part), None)
+        else:
+            data = data.get(part) if isinstance(data, dict) else None
+    return data
+
+
 def test_a_variant_changes_from_the_baselines_value_to_its_own(small_clean):
+    """Every value the variant's overrides set differently from the baseline, and nothing
+    else; the baseline changes nothing from itself."""
     results = load_results(small_clean)
+    base = results.scenario(results.baseline)
+    assert finding.changes(results, results.baseline) == []
     for variant in results.variants:
-        record = results.manifest.variants[variant]
-        for change in finding.changes(results, record, variant):
-            assert change.after == record.overrides[change.path]
-            assert change.before == finding.value_at(results.scenario(results.baseline),
-                                                     change.path)
+        overrides = results.manifest.variants[variant].overrides
+        found = {change.path: change for change in finding.changes(results, variant)}
+        assert set(found) == {path for path, value in overrides.items()
+                              if at_path(base, path) != value}
+        for path, change in found.items():
+            assert change.after == overrides[path]
+            assert change.before == at_path(base, path)
 
 
-def test_a_value_is_found_by_dotted_path_with_list_items_by_id():
-    data = {"exercises": [{"id": "a", "every_days": 90}, {"id": "b", "every_days": 30}],
+def test_differences_name_list_items_by_id_and_mark_what_one_side_lacks():
+    base = {"exercises": [{"id": "a", "every_days": 90}, {"id": "b", "every_days": 30}],
             "parameters": {"exercise": {"min_success": 0.6}}}
-    assert finding.value_at(data, "exercises.b.every_days") == 30
-    assert finding.value_at(data, "exercises.1.every_days") == 30
-    assert finding.value_at(data, "parameters.exercise.min_success") == 0.6
-    assert finding.value_at(data, "exercises.c.every_days") is None
+    other = {"exercises": [{"id": "a", "every_days": 60}],
+             "parameters": {"exercise": {"min_success": 0.6}}}
+    assert finding.differences(base, other) == [
+        ("exercises.a.every_days", 90, 60),
+        ("exercises.b", {"id": "b", "every_days": 30}, finding.ABSENT)]
 
 
 @pytest.mark.parametrize("kpi, words", [

@@ -233,6 +233,12 @@ def scenario_block() -> list[str]:
 
 BETTER = {metrics.HIGHER_IS_BETTER: "higher", metrics.LOWER_IS_BETTER: "lower",
           metrics.NEITHER: "neither"}
+
+
+def direction_words(metric: metrics.Metric) -> str:
+    """Which way is better, in words: "higher is better", ..., "neither way is better"."""
+    better = BETTER[metric.direction]
+    return "neither way is better" if better == "neither" else f"{better} is better"
 STATISTIC: dict[str, Callable[[tuple[str, ...]], str]] = {
     "final": lambda of: f"value of `{of[0]}` at the horizon",
     "mean": lambda of: f"time mean of `{of[0]}` (trapezoid rule)",

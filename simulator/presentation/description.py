@@ -30,8 +30,9 @@ import pyarrow.parquet as pq
 from simulator.analysis.stats import mean_interval
 from simulator.model.metrics import HEADLINE_KPIS, KPIS, NATIONS, REGIONS
 from simulator.model.metrics import SERIES as SERIES_METRICS
-from simulator.model.reference import BETTER, STATISTIC
+from simulator.model.reference import STATISTIC, direction_words
 from simulator.model.schema import DAYS_PER_YEAR, Disruptions, Parameters
+from simulator.presentation.findings import ABSENT, by_id, differences
 from simulator.presentation.plot_data import Results
 from simulator.runs.store import (
     CHECKS,
@@ -438,42 +439,17 @@ def _span(values: Sequence[float]) -> str:
     return f"{low:g}" if low == high else f"{low:g} to {high:g}"
 
 
-_ABSENT = object()
-
-
-def _changes(base: Any, other: Any, path: str = "") -> list[tuple[str, Any, Any]]:
-    """Every value that differs between two resolved scenarios, by dotted path (list items
-    by id), with its value in each (`_ABSENT` where one has no such item)."""
-    if isinstance(base, dict) and isinstance(other, dict):
-        return [change for key in {**base, **other}
-                for change in _changes(base.get(key, _ABSENT), other.get(key, _ABSENT),
-                                       f"{path}.{key}" if path else str(key))]
-    if _by_id(base) and _by_id(other):
-        ours = {item["id"]: item for item in base}
-        theirs = {item["id"]: item for item in other}
-        return [change for key in {**ours, **theirs}
-                for change in _changes(ours.get(key, _ABSENT), theirs.get(key, _ABSENT),
-                                       f"{path}.{key}")]
-    return [] if base == other else [(path, base, other)]
-
-
-def _by_id(value: Any) -> bool:
-    """A list of items named by id (an empty one too), which a dotted path names by id."""
-    return isinstance(value, list) and all(
-        isinstance(item, dict) and "id" in item for item in value)
-
-
 def _change(path: str, before: Any, after: Any) -> str:
-    if before is _ABSENT:
+    if before is ABSENT:
         return f"`{path}` added"
-    if after is _ABSENT:
+    if after is ABSENT:
         return f"`{path}` removed"
     return f"`{path}` {_number(before)} -> {_number(after)}"
 
 
 def _mechanisms(scenario: dict[str, Any], paths: Iterable[str]) -> list[str]:
     """The sections of docs/model.md through which changes at `paths` act."""
-    lists = {key for key, value in scenario.items() if _by_id(value)}
+    lists = {key for key, value in scenario.items() if by_id(value)}
     found: list[str] = []
     for path in paths:
         parts = path.split(".")
@@ -491,7 +467,7 @@ def _non_default(scenario: dict[str, Any], part: str) -> str:
     schema's defaults, in words."""
     defaults = {"parameters": Parameters, "disruptions": Disruptions}[part]()
     changed = [f"`{part}.{path}` = {_number(after)} (default {_number(before)})"
-               for path, before, after in _changes(defaults.model_dump(mode="json"),
+               for path, before, after in differences(defaults.model_dump(mode="json"),
                                                    scenario[part])]
     return "; ".join(changed) or "none; every one takes its default"
 
@@ -648,9 +624,8 @@ def _outputs(inputs: _Inputs) -> Answer:
 
 def _kpi(name: str) -> str:
     kpi = KPIS[name]
-    better = {"neither": "neither way is better"}.get(BETTER[kpi.direction],
-                                                      f"{BETTER[kpi.direction]} is better")
-    return f"`{name}` ({kpi.label}; {kpi.unit}; {better}): {STATISTIC[kpi.statistic](kpi.of)}"
+    return (f"`{name}` ({kpi.label}; {kpi.unit}; {direction_words(kpi)}): "
+            f"{STATISTIC[kpi.statistic](kpi.of)}")
 
 
 def _aims(inputs: _Inputs) -> Answer:
@@ -759,7 +734,7 @@ def _scenario_logic(inputs: _Inputs) -> Answer:
         + f" `{results.baseline}`, read from the resolved scenarios in the manifest, with the "
         "sections of the model they act through:"]
     for name in inputs.compared:
-        changes = _changes(base, results.scenario(name))
+        changes = differences(base, results.scenario(name))
         told = manifest.variants[name].description
         label = f"`{name}`" + (f" ({told})" if told else "")
         if not changes:

@@ -22,7 +22,6 @@ from simulator.model.metrics import (
     COUNT_METRICS,
     HIGHER_IS_BETTER,
     KPIS,
-    LOWER_IS_BETTER,
     SERIES,
     TRADE_OFFS,
     Kpi,
@@ -220,26 +219,39 @@ class Change:
     after: Any
 
 
-def changes(results: Results, record: VariantRecord, variant: str) -> list[Change]:
-    """Every value `variant` sets, resolved (scaled values as they ended up), from the
-    baseline's scenario to its own."""
-    base, own = results.scenario(results.baseline), results.scenario(variant)
-    return [Change(path, value_at(base, path), value_at(own, path)) for path in record.overrides]
+def changes(results: Results, variant: str) -> list[Change]:
+    """Every value `variant`'s resolved scenario has other than the baseline's (scaled values
+    as they ended up), from the baseline's to its own; None where one has no such item."""
+    return [Change(path, None if before is ABSENT else before,
+                   None if after is ABSENT else after)
+            for path, before, after in differences(results.scenario(results.baseline),
+                                                   results.scenario(variant))]
 
 
-def value_at(data: Any, path: str) -> Any:
-    """The value at a dotted path of a resolved scenario (list items by id or position);
-    None where the path leads nowhere (a value the baseline does not have)."""
-    for part in path.split("."):
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list):
-            by_id = [item for item in data if isinstance(item, dict) and item.get("id") == part]
-            data = by_id[0] if by_id else (data[int(part)] if part.isdigit()
-                                           and int(part) < len(data) else None)
-        else:
-            return None
-    return data
+ABSENT = object()
+"""What `differences` gives for an item one side does not have."""
+
+
+def differences(base: Any, other: Any, path: str = "") -> list[tuple[str, Any, Any]]:
+    """Every value that differs between two resolved scenarios (or parts of them), by dotted
+    path (list items by id), with its value in each (`ABSENT` where one has no such item)."""
+    if isinstance(base, dict) and isinstance(other, dict):
+        return [change for key in {**base, **other}
+                for change in differences(base.get(key, ABSENT), other.get(key, ABSENT),
+                                          f"{path}.{key}" if path else str(key))]
+    if by_id(base) and by_id(other):
+        ours = {item["id"]: item for item in base}
+        theirs = {item["id"]: item for item in other}
+        return [change for key in {**ours, **theirs}
+                for change in differences(ours.get(key, ABSENT), theirs.get(key, ABSENT),
+                                          f"{path}.{key}")]
+    return [] if base == other else [(path, base, other)]
+
+
+def by_id(value: Any) -> bool:
+    """A list of items named by id (an empty one too), which a dotted path names by id."""
+    return isinstance(value, list) and all(
+        isinstance(item, dict) and "id" in item for item in value)
 
 
 def definition(kpi: Kpi) -> str:
@@ -256,8 +268,3 @@ def definition(kpi: Kpi) -> str:
     if kpi.statistic == "ratio":
         return f"{first.lower()} over {second}, at the horizon"
     return f"change over the run of {first.lower()}, per unit of {second}"
-
-
-def direction_words(kpi: Kpi) -> str:
-    return {HIGHER_IS_BETTER: "higher is better", LOWER_IS_BETTER: "lower is better"}.get(
-        kpi.direction, "neither way is better")

@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from simulator.model.metrics import HEADLINE_KPIS, KPIS, Kpi, stated_smallest_effect
+from simulator.model.reference import direction_words
 from simulator.presentation import findings as finding
 from simulator.presentation.description import Description, odd, stress_des
 from simulator.presentation.figures import (
@@ -151,14 +152,13 @@ def render(results: Results, description: Description | None = None,
     if isinstance(manifest, ExperimentManifest) and comparison is not None:  # an experiment
         rows = _comparison(results, comparison, manifest.experiment.primary_metric)
         found = finding.findings(results, manifest, comparison)
-        changes = {name: finding.changes(results, manifest.variants[name], name)
-                   for name in results.variants}
+        changes = {name: finding.changes(results, name) for name in results.variants}
         selection = _selection(results.directory)
     else:
         rows = _kpi_values(results)
     environment = _environment()
     environment.globals |= {"definition": finding.definition,
-                            "direction_words": finding.direction_words,
+                            "direction_words": direction_words,
                             "smallest_words": partial(_smallest_words, manifest)}
     return environment.get_template(TEMPLATE).render(
         results=results, manifest=manifest, world=_world(results.scenario()),
@@ -247,7 +247,10 @@ def _percent(value: float) -> str:
 
 
 def _value(value: Any) -> str:
-    """A scenario value as written in a file: 365 rather than 365.0, true rather than True."""
+    """A scenario value as written in a file: 365 rather than 365.0, true rather than True;
+    a dash where a variant has no such item."""
+    if value is None:
+        return "—"
     if isinstance(value, float):
         return f"{value:g}"
     return json.dumps(value)
