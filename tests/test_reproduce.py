@@ -220,7 +220,7 @@ def test_a_directory_that_holds_no_results_is_refused_with_status_2(tmp_path, ca
     assert main(["reproduce", str(tmp_path), "--check"]) == EXIT_USAGE
     captured = capsys.readouterr()
     assert captured.err == (f"error: {tmp_path}: not a results directory (no {MANIFEST} of a "
-                            "run or an experiment)\n")
+                            "run, an experiment or an exploration)\n")
     assert captured.out == "" and not (tmp_path / REPRODUCTION).exists()
 
 

@@ -53,7 +53,7 @@ def mean_interval(values: ArrayLike, confidence: float = 0.95) -> Interval:
     honest one. With one value there is a mean but no spread to judge it by, so
     the interval is NaN; identical values give a zero-width interval.
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     finite = _finite(values)
     n = int(finite.size)
     if n == 0:
@@ -81,7 +81,7 @@ def paired_difference(
     spread left to test against, so the difference is certain. The interval is
     then the single point and p is 0, or [0, 0] with p = 1 when that shift is zero.
     """
-    _check_confidence(confidence)
+    check_confidence(confidence)
     base = np.asarray(baseline, dtype=float)
     other = np.asarray(variant, dtype=float)
     if base.ndim != 1 or base.shape != other.shape:
@@ -236,7 +236,8 @@ def _mean(values: NDArray[np.float64]) -> float:
     return float(np.mean(values)) if values.size else math.nan
 
 
-def _check_confidence(confidence: float) -> None:
+def check_confidence(confidence: float) -> None:
+    """A confidence level is a probability strictly between 0 and 1."""
     if not 0 < confidence < 1:
         raise ValueError(f"confidence must lie strictly between 0 and 1; got {confidence}")
 

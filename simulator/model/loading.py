@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 Override = tuple[str, Any]
 ChangeKind = Literal["set", "scale"]
 """An override sets a value, or scales a number."""
+Bounds = tuple[float, float]
+"""A closed interval, low to high."""
 OVERRIDE_SOURCE = "--set"
 SCALE_SOURCE = "scale"
 """Where a scaling given without a location (from Python) is said to come from."""
@@ -54,7 +56,8 @@ def load_scenario(path: str | Path, overrides: Iterable[Override] = ()) -> Scena
 
 def resolve(base: Document, overrides: Iterable[Override] = (),
             where: Mapping[str, Location] | None = None, *,
-            scale: Iterable[Override] = ()) -> tuple[Scenario, list[Override]]:
+            scale: Iterable[Override] = (), clip: Mapping[str, Bounds] | None = None
+            ) -> tuple[Scenario, list[Override]]:
     """Override a copy of `base` (see `apply_overrides`) and validate it: the scenario, and
     the overrides as applied (each value changed, by path, and its final value). `base`
     is never changed, so one document serves many variants.
@@ -70,7 +73,7 @@ def resolve(base: Document, overrides: Iterable[Override] = (),
     problems: list[Problem] = []
     applied: list[Override] = []
     try:  # every override that resolves is applied, so validation sees them all
-        applied = apply_overrides(document, overrides, where, scale=scale)
+        applied = apply_overrides(document, overrides, where, scale=scale, clip=clip)
     except ScenarioError as error:
         problems.extend(error.problems)
     try:
@@ -82,20 +85,23 @@ def resolve(base: Document, overrides: Iterable[Override] = (),
     return scenario, applied
 
 
-FileKind = Literal["scenario", "experiment", "checks"]
+FileKind = Literal["scenario", "experiment", "checks", "exploration"]
 KINDS: dict[FileKind, tuple[str, str]] = {
     "scenario": ("a scenario", "`simulator run` (in Python: simulator.simulate)"),
     "experiment": ("an experiment", "`simulator compare` (in Python: simulator.run_experiment)"),
     "checks": ("a check", "`simulator check` (in Python: simulator.check)"),
+    "exploration": ("an exploration", "`simulator explore` (in Python: simulator.explore)"),
 }
 """Each kind of file, as said in a sentence, and what runs it."""
 
 
 def file_kind(document: Document) -> FileKind | None:
     """What a file is by its telling key: an experiment has `variants`, a file of checks
-    `checks`, a scenario `nations`."""
+    `checks`, an exploration `uncertainties`, a scenario `nations`."""
     if "variants" in document.data:
         return "experiment"
+    if "uncertainties" in document.data:
+        return "exploration"
     if "checks" in document.data:
         return "checks"
     return "scenario" if "nations" in document.data else None
@@ -143,10 +149,12 @@ def parse_override(text: str) -> Override:
 
 def apply_overrides(document: Document, overrides: Iterable[Override],
                     where: Mapping[str, Location] | None = None, *,
-                    scale: Iterable[Override] = ()) -> list[Override]:
+                    scale: Iterable[Override] = (),
+                    clip: Mapping[str, Bounds] | None = None) -> list[Override]:
     """Set each dotted path in the document's data, in order, then multiply each path of
-    `scale` by its factor; returns every value changed, by its path with list items named,
-    and its final value (what a results manifest records).
+    `scale` by its factor (and hold it within `clip`'s bounds for that path, if any, as an
+    exploration's uncertain factor is held within [0, 1]); returns every value changed, by
+    its path with list items named, and its final value (what a results manifest records).
 
     A `*` in a path stands for every item of a list (`nations.*.annual_budget`). A value
     the data leaves out is scaled from the schema's default, the only home of a default.
@@ -159,7 +167,7 @@ def apply_overrides(document: Document, overrides: Iterable[Override],
         ScenarioError: every override that does not resolve or cannot be scaled, after the
             others are applied (so that validation sees them); or every conflict, before any.
     """
-    changes, problems = _changes(document, overrides, scale, where or {})
+    changes, problems = _changes(document, overrides, scale, where or {}, clip or {})
     conflicts = _conflicts(changes)
     if conflicts:
         raise ScenarioError(problems + conflicts)
@@ -281,7 +289,8 @@ def dotted(data: Any, path: Path_) -> str:
 
 
 def _changes(document: Document, overrides: Iterable[Override], scale: Iterable[Override],
-             where: Mapping[str, Location]) -> tuple[list[_Change], list[Problem]]:
+             where: Mapping[str, Location], clip: Mapping[str, Bounds]
+             ) -> tuple[list[_Change], list[Problem]]:
     """Each override with the concrete paths it names; and those that name none."""
     changes, problems = [], []
     kinds: list[tuple[ChangeKind, Iterable[Override]]] = [("set", overrides), ("scale", scale)]
@@ -292,7 +301,8 @@ def _changes(document: Document, overrides: Iterable[Override], scale: Iterable[
             # a path that does not resolve is reported with the whole of it: its line in a
             # file, or the path beside where it came from (`--set exercises.nope.cost`)
             unresolved = origin if origin.line else Location(f"{origin.source} {dotted_path}")
-            change = _Change(kind, dotted_path, value, origin, unresolved)
+            change = _Change(kind, dotted_path, value, origin, unresolved,
+                             clip.get(dotted_path) if kind == "scale" else None)
             try:
                 if kind == "scale" and not _is_number(value):
                     raise _error(origin, dotted_path,
@@ -332,6 +342,8 @@ class _Change:
     """Where the override was given: the location of the values it sets."""
     unresolved: Location
     """The same, naming the whole path: for problems that name only the part resolved."""
+    clip: Bounds | None = None
+    """The bounds a scaled value is held within."""
     paths: list[Path_] = field(default_factory=list)
 
 
@@ -403,6 +415,9 @@ def _scale(document: Document, path: Path_, change: _Change) -> Any:
         raise _error(change.origin, where,
                      f"is not a number, so it cannot be scaled (got {value!r})")
     scaled = value * change.value
+    if change.clip is not None:
+        low, high = change.clip
+        scaled = type(scaled)(min(max(scaled, low), high))  # a bound does not change its type
     if isinstance(value, int) and float(scaled).is_integer():
         scaled = int(scaled)  # a count stays a count where the factor allows
     return _set(document, path, scaled, change.origin)

@@ -49,6 +49,16 @@ def kpis(output: RunOutput) -> dict[str, float | int]:
     return {name: _summarise(kpi, column, output.times) for name, kpi in KPIS.items()}
 
 
+def kpi_by_year(output: RunOutput, kpi: str) -> list[float]:
+    """`kpi` as if the run had ended at each whole year of its horizon (from its samples up
+    to then): how an outcome builds up, for an exploration's sensitivity over time."""
+    column = {name: output.series[:, k] for k, name in enumerate(SERIES_METRICS)}
+    years = int(output.times[-1] // DAYS_PER_YEAR + 1e-9)
+    ends = np.searchsorted(output.times, DAYS_PER_YEAR * np.arange(1, years + 1), side="right")
+    return [float(_summarise(KPIS[kpi], {name: values[:end] for name, values in column.items()},
+                             output.times[:end])) for end in ends]
+
+
 def _summarise(kpi: Kpi, column: dict[str, np.ndarray], times: np.ndarray) -> float | int:
     """One KPI from the series it sums up (the `statistic` of the metrics it is `of`)."""
     first = column[kpi.of[0]]

@@ -39,10 +39,9 @@ from simulator.runs.store import (
     ExperimentManifest,
     ExperimentResult,
     Kind,
-    Manifest,
     RunManifest,
     arrow_table,
-    read_manifest,
+    read_runs_manifest,
     read_summary,
     run_file,
     run_manifest,
@@ -103,7 +102,7 @@ class EndState:
 class Results:
     """What the figures need from a run or an experiment, read lazily and reduced as read."""
 
-    manifest: Manifest
+    manifest: RunManifest | ExperimentManifest
     saved_in: Path | None = None
     """The results directory; None for a run held in memory (see `directory`)."""
     run: RunResult | None = None
@@ -423,7 +422,7 @@ def load_results(directory: str | Path) -> Results:
         UserError: if the directory holds no finished results of this version's format.
     """
     directory = Path(directory)
-    manifest = read_manifest(directory)
+    manifest = read_runs_manifest(directory, "`simulator report` draws its figures and report")
     if isinstance(manifest, ExperimentManifest) and manifest.status != "finished":
         raise UserError(f"{directory}: the experiment has not finished; run "
                         "`simulator compare` again to complete it")

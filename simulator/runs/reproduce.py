@@ -43,7 +43,7 @@ from simulator.runs.store import (
     file_hash,
     now,
     read_journal,
-    read_manifest,
+    read_runs_manifest,
     read_selection,
     run_file,
     scenario_hash,
@@ -87,7 +87,7 @@ def reproduce(directory: str | Path, runs: int = DEFAULT_RUNS, all: bool = False
     if runs < 1:
         raise ValueError(f"runs must be at least 1, got {runs}")
     directory = Path(directory)
-    manifest = read_manifest(directory)
+    manifest = read_runs_manifest(directory, _EXPLORATION_REPRODUCED)
     report = progress or _unreported
     with tempfile.TemporaryDirectory(prefix="simulator-reproduce-") as scratch:
         if isinstance(manifest, RunManifest):
@@ -112,7 +112,11 @@ def reproduction_command(directory: str | Path) -> tuple[str | None, str]:
     """A command that makes the whole directory again from scratch (none for results made
     in Python), and whether its file still resolves to what the manifest records."""
     directory = Path(directory)
-    return _command(directory, read_manifest(directory))
+    return _command(directory, read_runs_manifest(directory, _EXPLORATION_REPRODUCED))
+
+
+_EXPLORATION_REPRODUCED = ("`simulator explore FILE --out DIR` makes any of its runs again, "
+                          "and 1 or 2 workers or Dask write the same files")
 
 
 def _unreported(done: int, total: int, failed: int) -> None:

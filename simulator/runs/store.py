@@ -49,7 +49,7 @@ version."""
 PACKAGES = ("simpy", "numpy", "pydantic", "pandas", "pyarrow", "scipy", "matplotlib")
 """The packages whose versions a manifest records."""
 
-Kind = Literal["run", "experiment"]
+Kind = Literal["run", "experiment", "exploration"]
 Status = Literal["running", "interrupted", "failed", "finished"]
 """How far an experiment got: `running`, stopped (`interrupted`, `failed`) or `finished`."""
 
@@ -72,6 +72,18 @@ REPRODUCTION = "reproduction.json"
 SELECTION = "selection.json"
 """The outcome of an experiment's `selection`: the best variant, or why there is none, with
 each variant's replications and the intervals for the report."""
+FUTURES, OUTCOMES = "futures.parquet", "outcomes.parquet"
+"""An exploration's design (a row per future: its values of the uncertainties) and its
+outcomes (a row per future and policy: the means over replications)."""
+RUNS = "runs"
+"""An exploration's folder of runs: one Parquet file per task of many runs (a row per run,
+its KPIs and the primary outcome year by year), so that 100,000 runs are not 100,000 files."""
+SENSITIVITY, ROBUSTNESS, VARIANCE = "sensitivity.csv", "robustness.csv", "variance.csv"
+DISCOVERY, TRAJECTORIES = "discovery.csv", "discovery_trajectory.csv"
+SUFFICIENCY = "sufficiency.csv"
+"""Whether each analysis's sample was large enough, and how many futures it would need."""
+ANALYSES = (SENSITIVITY, ROBUSTNESS, VARIANCE, DISCOVERY, TRAJECTORIES, SUFFICIENCY)
+"""An exploration's analyses, each a table written from its outcomes."""
 
 
 def run_file(table: str, variant: str | None = None, replication: int = 0,
@@ -96,6 +108,14 @@ EXPERIMENT_OUTPUTS = (MANIFEST, JOURNAL, SERIES, FINAL, TRACES, SUMMARY_CSV, SUM
 """Everything an experiment writes, with the validation table and the check of reproduction
 written beside it for its report (checks of another model version, or of other runs, must not
 stay); `--force` removes only these."""
+EXPLORATION_OUTPUTS = (MANIFEST, JOURNAL, FUTURES, RUNS, SERIES, OUTCOMES, *ANALYSES, PLOTS,
+                       REPORT)
+"""Everything an exploration writes; `--force` removes only these."""
+
+
+def task_file(table: str, name: str) -> str:
+    """Where an exploration's task keeps a table (its runs, or the series it kept)."""
+    return f"{table}/{name}.parquet"
 
 
 # --- the manifest -------------------------------------------------------------------------------
@@ -197,8 +217,55 @@ class ExperimentManifest(_Part):
         return self.failed_runs
 
 
-Manifest = RunManifest | ExperimentManifest
-MANIFESTS: dict[Kind, type[Manifest]] = {"run": RunManifest, "experiment": ExperimentManifest}
+class PolicyRecord(_Part):
+    """One policy of an exploration as resolved against the scenario as written."""
+
+    description: str
+    overrides: dict[str, Any]
+
+
+class ExplorationManifest(_Part):
+    """An exploration's receipt: its file as written, the scenario it varies, its policies,
+    how far it got, and which runs failed."""
+
+    kind: Literal["exploration"] = "exploration"
+    version: FormatVersion = FORMAT_VERSION
+    name: str
+    status: Status
+    identity: str
+    """What makes two runs interchangeable (`ExplorationPlan.identity`)."""
+    source: str
+    scenario_source: str
+    exploration: dict[str, Any]
+    """The exploration file's settings, as validated."""
+    scenario_hash: str
+    scenario: dict[str, Any]
+    """The scenario every future starts from, as written."""
+    policies: dict[str, PolicyRecord]
+    seed: int
+    futures: int
+    replications: int
+    runs: int
+    """Runs of the design: futures x policies x replications."""
+    tasks: int
+    kept_series: list[int] = []
+    """The futures whose time series are kept in `series/`."""
+    versions: dict[str, str]
+    started: str
+    interrupted: str | None = None
+    failed: str | None = None
+    finished: str | None = None
+    failed_runs: list[str] | None = None
+    """The runs that failed, as `future/policy/replication` (once finished)."""
+    left_out: dict[str, str] = {}
+    """What an analysis could not use, and why: `sensitivity`, `robustness`, ..."""
+    files: dict[str, str] = {}
+    """The outcomes' and the analyses' SHA-256 (once finished)."""
+
+
+Manifest = RunManifest | ExperimentManifest | ExplorationManifest
+MANIFESTS: dict[Kind, type[Manifest]] = {"run": RunManifest, "experiment": ExperimentManifest,
+                                         "exploration": ExplorationManifest}
 
 
 class _Header(BaseModel):
@@ -226,8 +293,8 @@ def read_manifest(directory: Path) -> Manifest:
     """
     data, header = _read_header(directory)
     if header is None:
-        raise UserError(f"{directory}: not a results directory (no {MANIFEST} of a run or "
-                        "an experiment)")
+        raise UserError(f"{directory}: not a results directory (no {MANIFEST} of a run, "
+                        "an experiment or an exploration)")
     if header.version != FORMAT_VERSION:
         age = "an earlier" if header.version < FORMAT_VERSION else "a newer"
         advice = (_rewrite(header.kind) if header.version < FORMAT_VERSION
@@ -252,8 +319,39 @@ def read_experiment_manifest(directory: Path) -> ExperimentManifest:
     """
     manifest = read_manifest(directory)
     if not isinstance(manifest, ExperimentManifest):
-        raise UserError(f"{directory}: results of a single run, not of an experiment")
+        raise UserError(f"{directory}: results of {_KIND_WORDS[manifest.kind]}, not of an "
+                        "experiment")
     return manifest
+
+
+def read_runs_manifest(directory: Path, refusal: str) -> RunManifest | ExperimentManifest:
+    """The manifest of a run's or an experiment's results directory.
+
+    Raises:
+        UserError: as `read_manifest` does, or, with `refusal` (what to do instead), if the
+            directory holds an exploration.
+    """
+    manifest = read_manifest(directory)
+    if isinstance(manifest, ExplorationManifest):
+        raise UserError(f"{directory}: results of an exploration; {refusal}")
+    return manifest
+
+
+def read_exploration_manifest(directory: Path) -> ExplorationManifest:
+    """The manifest of an exploration's results directory.
+
+    Raises:
+        UserError: as `read_manifest` does, or if the directory holds other results.
+    """
+    manifest = read_manifest(directory)
+    if not isinstance(manifest, ExplorationManifest):
+        raise UserError(f"{directory}: results of {_KIND_WORDS[manifest.kind]}, not of an "
+                        "exploration")
+    return manifest
+
+
+_KIND_WORDS: dict[Kind, str] = {"run": "a single run", "experiment": "an experiment",
+                                "exploration": "an exploration"}
 
 
 def _read_header(directory: Path) -> tuple[Any, _Header | None]:
@@ -266,7 +364,9 @@ def _read_header(directory: Path) -> tuple[Any, _Header | None]:
 
 
 def _rewrite(kind: Kind) -> str:
-    again = "`simulator run` again" if kind == "run" else "`simulator compare` again with --force"
+    again = {"run": "`simulator run` again",
+             "experiment": "`simulator compare` again with --force",
+             "exploration": "`simulator explore` again with --force"}[kind]
     return f"run {again} to rewrite it"
 
 
@@ -292,29 +392,35 @@ def prepare_directory(directory: Path, kind: Kind, identity: str | None = None,
             article = "a" if kind == "run" else "an"
             raise UserError(f"{directory}: not empty and not a results directory of "
                             f"{article} {kind}; choose another --out")
-        if kind == "experiment":
-            _reuse_experiment(directory, identity, force)
+        if kind != "run":
+            _reuse(directory, kind, identity, force)
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as error:
         raise UserError(f"{directory}: cannot create the directory ({error.strerror})") from None
 
 
-def _reuse_experiment(directory: Path, identity: str | None, force: bool) -> None:
-    """Resume the same experiment; replace another's (or one of another format) if `force`."""
+DIFFERENT = {"experiment": "other scenarios or seed",
+             "exploration": "another scenario, uncertainties, policies, design or seed"}
+
+
+def _reuse(directory: Path, kind: Kind, identity: str | None, force: bool) -> None:
+    """Resume the same experiment or exploration; replace another's (or one of another
+    format) if `force`."""
     try:
-        previous = read_experiment_manifest(directory)
+        previous = read_manifest(directory)
     except UserError as error:
         refusal = str(error)
     else:
+        assert not isinstance(previous, RunManifest)  # the header said `kind`
         if previous.identity == identity:
             return
-        refusal = (f"{directory}: holds results of a different experiment ({previous.name!r}, "
-                   "other scenarios or seed); choose another --out, or add --force to "
+        refusal = (f"{directory}: holds results of a different {kind} ({previous.name!r}, "
+                   f"{DIFFERENT[kind]}); choose another --out, or add --force to "
                    "replace them")
     if not force:
         raise UserError(refusal)
-    _remove(directory, EXPERIMENT_OUTPUTS)
+    _remove(directory, EXPLORATION_OUTPUTS if kind == "exploration" else EXPERIMENT_OUTPUTS)
 
 
 def _remove(directory: Path, names: Iterable[str]) -> None:
@@ -354,8 +460,12 @@ def atomic_csv(path: Path, frame: pd.DataFrame, index: bool = False) -> Path:
 
 def scenario_hash(scenario: Scenario) -> str:
     """SHA-256 of the resolved scenario, independent of key order and formatting."""
-    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True,
-                           separators=(",", ":"))
+    return data_hash(scenario.model_dump(mode="json"))
+
+
+def data_hash(data: Any) -> str:
+    """SHA-256 of plain data, independent of key order and formatting."""
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -481,22 +591,34 @@ def _write_parquet(path: Path, columns: dict[str, np.ndarray]) -> Path:
 # --- the journal of an experiment's runs --------------------------------------------------------
 
 
+RunKey = tuple[Any, ...]
+"""What a journal line is about: an experiment's (variant, replication), an exploration's
+(task,)."""
+
+
+def experiment_run(entry: dict[str, Any]) -> RunKey:
+    """An experiment's journal line is about one run: (variant, replication)."""
+    return entry["variant"], int(entry["replication"])
+
+
 @dataclass
 class Journal:
-    """The append-only record of an experiment's finished runs, one JSON line each, with
-    its files' checksums and KPIs; read back with every line verified, so that an
-    interrupted experiment resumes with exactly the runs that are missing."""
+    """The append-only record of finished work, one JSON line each, with its files'
+    checksums and results; read back with every line verified, so that interrupted work
+    resumes with exactly what is missing. An experiment's lines are runs; an exploration's,
+    tasks of many runs (`key` says what a line is about)."""
 
     directory: Path
-    runs: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict)
+    key: Callable[[dict[str, Any]], RunKey] = experiment_run
+    runs: dict[RunKey, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def path(self) -> Path:
         return self.directory / JOURNAL
 
     def load(self) -> None:
-        """Trust a run only if its line is whole and its files match their checksums."""
-        for key, entry in _journal_lines(self.path):
+        """Trust a line only if it is whole and its files match their checksums."""
+        for key, entry in _journal_lines(self.path, self.key):
             if entry.get("error") is None and not self._verified(entry):
                 continue
             self.runs[key] = entry
@@ -507,10 +629,10 @@ class Journal:
             journal.write(line)
             journal.flush()
             os.fsync(journal.fileno())
-        self.runs[(entry["variant"], entry["replication"])] = entry
+        self.runs[self.key(entry)] = entry
 
-    def done(self, variant: str, replication: int) -> bool:
-        entry = self.runs.get((variant, replication))
+    def done(self, *key: Any) -> bool:
+        entry = self.runs.get(key)
         return entry is not None and entry.get("error") is None
 
     def failures(self) -> list[str]:
@@ -530,23 +652,23 @@ class Journal:
             return False
 
 
-def read_journal(directory: Path) -> dict[tuple[str, int], dict[str, Any]]:
+def read_journal(directory: Path) -> dict[RunKey, dict[str, Any]]:
     """Each run's last whole line of the journal, as recorded, its files not verified: what
     the run wrote, to compare with the files on disk now."""
-    return dict(_journal_lines(directory / JOURNAL))
+    return dict(_journal_lines(directory / JOURNAL, experiment_run))
 
 
-def _journal_lines(path: Path) -> Iterable[tuple[tuple[str, int], dict[str, Any]]]:
-    """The journal's whole lines, in order, each with its run's (variant, replication)."""
+def _journal_lines(path: Path, key: Callable[[dict[str, Any]], RunKey]
+                   ) -> Iterable[tuple[RunKey, dict[str, Any]]]:
+    """The journal's whole lines, in order, each with what it is about."""
     if not path.exists():
         return
     for line in path.read_text(encoding="utf-8").splitlines():
         try:
             entry = json.loads(line)
-            key = (entry["variant"], int(entry["replication"]))
+            yield key(entry), entry
         except (ValueError, KeyError, TypeError):
             continue  # a line torn by a kill
-        yield key, entry
 
 
 # --- the last check of reproduction -------------------------------------------------------------
@@ -774,3 +896,88 @@ class ExperimentResult:
 
     def __repr__(self) -> str:
         return f"ExperimentResult({str(self.directory)!r})"
+
+
+class ExplorationResult:
+    """An exploration's results directory, read as tables on first use."""
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+
+    @property
+    def manifest(self) -> ExplorationManifest:
+        return read_exploration_manifest(self.directory)
+
+    @property
+    def futures(self) -> pd.DataFrame:
+        """One row per future: `future`, then its value of each uncertainty, by path."""
+        import pandas as pd
+
+        futures = pd.read_parquet(self.directory / FUTURES)
+        return futures[futures.future < self.manifest.futures]
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """One row per run (future, policy, replication): its status, KPIs, and the primary
+        outcome as if the horizon ended at each year (`year_1`, ...)."""
+        import pyarrow.parquet as pq
+
+        manifest = self.manifest
+        runs = pq.read_table(str(self.directory / RUNS), partitioning=None).to_pandas()
+        order = {name: position for position, name in enumerate(manifest.policies)}
+        return (runs[runs.future < manifest.futures]
+                .sort_values(["future", "policy", "replication"],
+                             key=lambda column: column.map(order) if column.name == "policy"
+                             else column)
+                .reset_index(drop=True))
+
+    @property
+    def outcomes(self) -> pd.DataFrame:
+        """One row per future and policy: each KPI's mean over the replications that
+        finished, and how many did (`n`)."""
+        import pandas as pd
+
+        return pd.read_parquet(self.directory / OUTCOMES)
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One of the analyses (`ANALYSES`), by its file name: `robustness.csv`, ..."""
+        import pandas as pd
+
+        if name not in ANALYSES:
+            raise ValueError(f"no analysis {name!r}; the analyses are {', '.join(ANALYSES)}")
+        return pd.read_csv(self.directory / name)
+
+    @property
+    def sensitivity(self) -> pd.DataFrame:
+        return self.table(SENSITIVITY)
+
+    @property
+    def robustness(self) -> pd.DataFrame:
+        return self.table(ROBUSTNESS)
+
+    @property
+    def variance(self) -> pd.DataFrame:
+        return self.table(VARIANCE)
+
+    @property
+    def discovery(self) -> pd.DataFrame:
+        return self.table(DISCOVERY)
+
+    @property
+    def trajectories(self) -> pd.DataFrame:
+        return self.table(TRAJECTORIES)
+
+    @property
+    def sufficiency(self) -> pd.DataFrame:
+        return self.table(SUFFICIENCY)
+
+    @property
+    def series(self) -> pd.DataFrame:
+        """The time series of the futures kept (`manifest.kept_series`), every policy and
+        replication."""
+        import pyarrow.parquet as pq
+
+        return pq.read_table(str(self.directory / SERIES), partitioning=None).to_pandas()
+
+    def __repr__(self) -> str:
+        return f"ExplorationResult({str(self.directory)!r})"
