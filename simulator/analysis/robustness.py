@@ -13,6 +13,12 @@ Replication r ran with the same random numbers under every policy (common random
 numbers), so keeping the pairing lets the noise the policies share cancel from regret, as
 it does in the real comparison.
 
+Resampling the replications adds their noise to each future's mean once more, so an
+extreme over futures (the worst case, the maximum regret) is pushed outwards in the
+resamples and its estimate may lie outside its own interval: for these the interval is the
+spread of the extreme under both kinds of uncertainty, not a confidence interval of it, and
+the report says so where it happens.
+
 A future in which some policy has no value of a KPI cannot be compared across policies;
 it is left out of that KPI's metrics and named in the result, never dropped silently.
 """
@@ -70,6 +76,22 @@ def replication_means(runs: pd.DataFrame, kpis: list[str]) -> pd.DataFrame:
     grouped = values.groupby(["future", "policy"], sort=False)
     means = grouped[kpis].mean().join(grouped["n"].sum())
     return means.sort_index(level="future", sort_remaining=False)
+
+
+def satisfices(means: pd.DataFrame, satisficing: dict[str, Bounds]) -> pd.Series:
+    """Whether each row of replication means (a future under a policy) meets every
+    satisficing criterion; a KPI without a value there does not meet its criterion (the
+    policy did not show that it does)."""
+    meets = pd.Series(True, index=means.index)
+    for kpi, (minimum, maximum) in satisficing.items():
+        values = means[kpi]
+        within = values.notna()
+        if minimum is not None:
+            within &= values >= minimum
+        if maximum is not None:
+            within &= values <= maximum
+        meets &= within
+    return meets
 
 
 def regret(means: Array, direction: int) -> Array:

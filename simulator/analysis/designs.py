@@ -53,8 +53,10 @@ def problem(factors: Sequence[Factor]) -> dict:
 def unit_space(values: np.ndarray, factors: Sequence[Factor]) -> np.ndarray:
     """A design's values (futures x factors) back in the space it was drawn uniformly in:
     what SALib's analyses take."""
-    logged = np.array([factor.log for factor in factors])
-    return np.where(logged, np.log(np.where(logged, values, 1.0)), values)
+    logged = np.array([factor.log for factor in factors], dtype=bool)
+    unit = np.array(values, dtype=float)
+    unit[:, logged] = np.log(unit[:, logged])
+    return unit
 
 
 def size_problem(sampler: Sampler, factors: int, futures: int,
@@ -112,5 +114,7 @@ def sample(sampler: Sampler, factors: Sequence[Factor], futures: int, seed: int,
         points = np.array(list(itertools.product(*grids)), dtype=float)
     else:
         raise ValueError(f"a {sampler!r} design is read from its file, not sampled")
-    logged = np.array([factor.log for factor in factors])
-    return np.where(logged, np.exp(points), points)
+    logged = np.array([factor.log for factor in factors], dtype=bool)
+    points = np.array(points, dtype=float)
+    points[:, logged] = np.exp(points[:, logged])
+    return points
