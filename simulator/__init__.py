@@ -20,6 +20,9 @@ The Python API::
     check = simulator.reproduce("results/compare_policies")  # runs made again, compared
     check.summary, check.differences                         # and reproduction.json written
 
+    found = simulator.explore("configs/explore_outreach.yaml")  # policies across futures
+    found.robustness, found.sensitivity, found.discovery        # and their files written
+
 Everything but the errors is imported on first use (pydantic, numpy and SimPy
 included), so that `import simulator` and `simulator --help` stay light.
 """
@@ -43,11 +46,14 @@ _LAZY = {
     "run_design": "simulator.runs.design",
     "check": "simulator.runs.checks",
     "reproduce": "simulator.runs.reproduce",
+    "explore": "simulator.runs.explorer",
+    "load_exploration": "simulator.runs.exploration",
 }
 
 __all__ = [
     "Scenario", "ScenarioError", "SimulatorError", "UserError",
-    "check", "load_experiment", "load_scenario", "reproduce", "run_design", "run_experiment",
+    "check", "explore", "load_experiment", "load_exploration", "load_scenario", "reproduce",
+    "run_design", "run_experiment",
     "scenario_from_dict", "simulate",
 ]
 

@@ -103,9 +103,34 @@ def build_parser() -> argparse.ArgumentParser:
     add_plot_options(compare)
     compare.set_defaults(command=compare_command)
 
+    explore = commands.add_parser(
+        "explore", help="run an exploration: policies across a design of plausible futures",
+        description="Run every policy of an exploration file in every future of its design "
+                    "(common random numbers across the whole design), then analyse: "
+                    "sensitivity of each outcome to each uncertainty, robustness of each "
+                    "policy across futures (mean, worst case, regret, satisficing), the "
+                    "futures where each policy fails (PRIM), and whether the sample of "
+                    "futures was large enough for each. Re-running the same command resumes; "
+                    "a Sobol', Morris or table design given more futures extends.")
+    explore.add_argument("exploration", type=Path, help="exploration file (YAML)")
+    explore.add_argument("--out", type=Path,
+                         help="results directory (default results/<exploration name>)")
+    explore.add_argument("--workers", type=worker_count,
+                         help="local worker processes (default: all cores; 1: no pool)")
+    explore.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    explore.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                         help="with --scheduler: give up when the scheduler cannot be reached, "
+                              "or has no workers, for this long")
+    explore.add_argument("--force", action="store_true",
+                         help="replace the results of a different exploration in --out")
+    explore.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_plot_options(explore)
+    explore.set_defaults(command=explore_command)
+
     plot = commands.add_parser("plot", help="(re)draw every figure of a results directory",
                                description="Draw every figure of a results directory of "
-                                           "`run` or `compare` into DIR/plots/.")
+                                           "`run`, `compare` or `explore` into DIR/plots/.")
     plot.add_argument("directory", type=Path, help="results directory")
     add_format_option(plot)
     plot.set_defaults(command=plot_command)
@@ -156,19 +181,24 @@ def build_parser() -> argparse.ArgumentParser:
     reproduce.add_argument("--no-progress", action="store_true", help="no progress bar")
     reproduce.set_defaults(command=reproduce_command)
 
-    validate = commands.add_parser("validate", help="check scenario, experiment and checks "
-                                                    "files without running them")
+    validate = commands.add_parser("validate", help="check scenario, experiment, checks and "
+                                                    "exploration files without running them")
     validate.add_argument("files", type=Path, nargs="+",
-                          help="scenario, experiment or checks files (YAML)")
+                          help="scenario, experiment, checks or exploration files (YAML)")
     validate.set_defaults(command=validate_command)
 
     schema = commands.add_parser(
-        "schema", help="print the JSON Schema of scenario (or experiment) files",
+        "schema", help="print the JSON Schema of scenario (or experiment, or exploration) "
+                       "files",
         description="Print the JSON Schema (draft 2020-12) of scenario files, or with "
-                    "--experiment of experiment files, for editors to complete and check "
-                    "them. References between parts are checked by `validate` only.")
-    schema.add_argument("--experiment", action="store_true",
-                        help="the schema of experiment files instead")
+                    "--experiment of experiment files, or with --exploration of exploration "
+                    "files, for editors to complete and check them. References between parts "
+                    "are checked by `validate` only.")
+    kinds = schema.add_mutually_exclusive_group()
+    kinds.add_argument("--experiment", action="store_true",
+                       help="the schema of experiment files instead")
+    kinds.add_argument("--exploration", action="store_true",
+                       help="the schema of exploration files instead")
     schema.set_defaults(command=schema_command)
     return parser
 
@@ -223,9 +253,20 @@ def formats(arguments: argparse.Namespace) -> tuple[str, ...]:
 
 def draw_plots(arguments: argparse.Namespace, out: Path) -> list[Path]:
     """Every figure of the results in `out`, in the formats asked for."""
+    if is_exploration(out):
+        from simulator.presentation.exploration_figures import draw_exploration
+
+        return draw_exploration(out, formats(arguments))
     from simulator.presentation.figures import draw_all
 
     return draw_all(out, formats(arguments))
+
+
+def is_exploration(directory: Path) -> bool:
+    """Whether `directory` holds an exploration's results (its figures and report differ)."""
+    from simulator.runs.store import read_manifest
+
+    return read_manifest(directory).kind == "exploration"
 
 
 def plot_command(arguments: argparse.Namespace) -> int:
@@ -235,6 +276,11 @@ def plot_command(arguments: argparse.Namespace) -> int:
 
 
 def report_command(arguments: argparse.Namespace) -> int:
+    if is_exploration(arguments.directory):
+        from simulator.presentation.exploration_report import write_exploration_report
+
+        print(f"report written to {write_exploration_report(arguments.directory)}")
+        return EXIT_OK
     from simulator.presentation.report import write_report
 
     print(f"report written to {write_report(arguments.directory, with_odd=arguments.odd)}")
@@ -303,6 +349,30 @@ def compare_command(arguments: argparse.Namespace) -> int:
     if not arguments.no_plots:
         draw_plots(arguments, out)
     print_comparison(result, plan)
+    return EXIT_OK
+
+
+def explore_command(arguments: argparse.Namespace) -> int:
+    from simulator.runs.exploration import load_exploration
+    from simulator.runs.explorer import explore
+
+    plan = load_exploration(arguments.exploration)
+    out = arguments.out or Path("results") / plan.name
+    stop_on_terminate()
+    try:
+        with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
+            result = explore(plan, out, workers=arguments.workers,
+                             scheduler=arguments.scheduler, timeout=arguments.timeout,
+                             force=arguments.force, progress=progress)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {out}/; run the same command again "
+              "to resume", file=sys.stderr)
+        return 130
+    if not arguments.no_plots:
+        draw_plots(arguments, out)
+    from simulator.presentation.exploration_findings import console_summary
+
+    print(console_summary(result))
     return EXIT_OK
 
 
@@ -599,6 +669,17 @@ def describe(path: Path) -> str:
         planned = load_checks([path])
         runs = sum(item.check.seeds * len(item.arms) for item in planned)
         return f"{len(planned)} checks, {runs} runs"
+    if kind == "exploration":
+        from simulator.runs.exploration import load_exploration
+
+        explored = load_exploration(path)
+        exploration = explored.exploration
+        futures, policies = len(explored.design), len(explored.policies)
+        return (f"exploration: {counted(policies, 'policy', 'policies')} x "
+                f"{counted(futures, 'future')} ({exploration.sampler}) x "
+                f"{counted(exploration.replications, 'replication')} = "
+                f"{counted(policies * futures * exploration.replications, 'run')} of "
+                f"{explored.scenario_source}")
     if kind == "experiment":
         from simulator.runs.experiment import load_experiment  # and the engine behind its KPIs
 
@@ -620,9 +701,10 @@ def counted(number: float, one: str, many: str | None = None) -> str:
 
 
 def schema_command(arguments: argparse.Namespace) -> int:
-    from simulator.runs.json_schema import experiment_schema, scenario_schema
+    from simulator.runs.json_schema import experiment_schema, exploration_schema, scenario_schema
 
-    schema = experiment_schema() if arguments.experiment else scenario_schema()
+    schema = (experiment_schema() if arguments.experiment else exploration_schema()
+              if arguments.exploration else scenario_schema())
     print(json.dumps(schema, indent=2))
     return EXIT_OK
 

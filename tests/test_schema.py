@@ -84,7 +84,8 @@ def printed(*args: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def schemas() -> dict[str, dict[str, Any]]:
-    return {"scenario": printed(), "experiment": printed("--experiment")}
+    return {"scenario": printed(), "experiment": printed("--experiment"),
+            "exploration": printed("--exploration")}
 
 
 def validator(schema: dict[str, Any]) -> jsonschema.protocols.Validator:
@@ -119,13 +120,14 @@ def corpus_name(path: Path) -> str:
 def test_documents_name_their_dialect_and_a_stable_id(schemas):
     assert schemas["scenario"]["$id"] == "https://simulator.example/schemas/scenario.json"
     assert schemas["experiment"]["$id"] == "https://simulator.example/schemas/experiment.json"
+    assert schemas["exploration"]["$id"] == "https://simulator.example/schemas/exploration.json"
     for schema in schemas.values():
         assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
         assert jsonschema.validators.validator_for(schema) is jsonschema.Draft202012Validator
         jsonschema.Draft202012Validator.check_schema(schema)
 
 
-@pytest.mark.parametrize("kind", ["scenario", "experiment"])
+@pytest.mark.parametrize("kind", ["scenario", "experiment", "exploration"])
 def test_every_field_is_described(schemas, kind: str):
     every = fields(schemas[kind])
     undescribed = [f"{model}.{name}" for model, name, field in every
@@ -133,7 +135,7 @@ def test_every_field_is_described(schemas, kind: str):
     assert every and undescribed == []
 
 
-@pytest.mark.parametrize("kind", ["scenario", "experiment"])
+@pytest.mark.parametrize("kind", ["scenario", "experiment", "exploration"])
 def test_every_number_says_its_unit_and_range(schemas, kind: str):
     numeric = [(f"{model}.{name}", field["description"]) for model, name, field
                in fields(schemas[kind]) if holds_numbers(field)]
@@ -194,17 +196,18 @@ def test_a_mapping_keyed_by_names_refuses_a_key_that_is_not_a_name(schemas):
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda path: path.relative_to(ROOT).as_posix())
 def test_every_shipped_file_validates_against_its_printed_schema(schemas, path: Path):
-    kind = "experiment" if path.parent.name == "configs" else "scenario"
     data = plain_data(path)
+    kind = ("scenario" if path.parent.name != "configs" else
+            "exploration" if "uncertainties" in data else "experiment")
     assert [error.message for error in validator(schemas[kind]).iter_errors(data)] == []
-    other = "scenario" if kind == "experiment" else "experiment"
-    assert list(validator(schemas[other]).iter_errors(data)), "the two kinds must differ"
+    for other in set(schemas) - {kind}:
+        assert list(validator(schemas[other]).iter_errors(data)), "the kinds must differ"
 
 
 def test_the_shipped_files_are_found():
     names = {path.relative_to(ROOT).as_posix() for path in SHIPPED}
     assert {"scenarios/minimal.yaml", "scenarios/baseline.yaml",
-            "configs/compare_policies.yaml"} <= names
+            "configs/compare_policies.yaml", "configs/explore_outreach.yaml"} <= names
 
 
 def test_exactly_the_listed_bad_inputs_escape_the_schemas(schemas):

@@ -423,6 +423,19 @@ def _scale(document: Document, path: Path_, change: _Change) -> Any:
     return _set(document, path, scaled, change.origin)
 
 
+def counts_at(document: Document, dotted_path: str) -> bool:
+    """Whether the schema takes whole numbers at every value a dotted path names (`*` for
+    every item of a list): a count, such as trainers or a facility's capacity.
+
+    Raises:
+        ScenarioError: if the path names nothing in the document.
+    """
+    where = Location(f"{document.source} {dotted_path}")
+    change = _Change("set", dotted_path, None, where, where)
+    return all(_model_in(_annotation_at(Scenario, path)) is int
+               for path in _expand(document, change))
+
+
 def _first_of(problems: list[Problem], change: _Change) -> list[Problem]:
     """The first problem of an override with `*`, counting the rest: one line per item of a
     long list would bury the others."""

@@ -156,7 +156,7 @@ def render(results: Results, description: Description | None = None,
         selection = _selection(results.directory)
     else:
         rows = _kpi_values(results)
-    environment = _environment()
+    environment = template_environment()
     environment.globals |= {"definition": finding.definition,
                             "direction_words": direction_words,
                             "smallest_words": partial(_smallest_words, manifest)}
@@ -170,7 +170,7 @@ def render(results: Results, description: Description | None = None,
         reproduction=read_reproduction(results.directory), selection=selection)
 
 
-def _environment() -> Environment:
+def template_environment() -> Environment:
     """Templates from the package, HTML-escaped, failing on a misspelt name; numbers are
     formatted by the filters named here, so the template says how precise each one is."""
     environment = Environment(loader=PackageLoader("simulator.presentation", "templates"),
@@ -189,6 +189,27 @@ def _environment() -> Environment:
         "json": json.dumps,
     }
     return environment
+
+
+def stylesheet() -> Markup:
+    """The report's CSS, as its template states it: for other pages (an exploration's report)
+    to look the same without a copy of it."""
+    environment = template_environment()
+    assert environment.loader is not None
+    source, _, _ = environment.loader.get_source(environment, TEMPLATE)
+    found = re.search(r"<style>(.*?)</style>", source, flags=re.DOTALL)
+    assert found is not None, f"{TEMPLATE} has no <style>"
+    return Markup(found.group(1).strip())
+
+
+def embedded_png(spec: FigureSpec, directory: Path) -> str:
+    """The figure's PNG in `DIR/plots/`, in base64 for a data URL; drawn there first if it is
+    missing or older than the manifest, so that the next report need not draw it."""
+    path = directory / PLOTS / f"{spec.name}.png"
+    manifest = directory / MANIFEST
+    if not path.exists() or path.stat().st_mtime_ns < manifest.stat().st_mtime_ns:
+        save_figure(spec, path.parent)
+    return base64.b64encode(path.read_bytes()).decode("ascii")
 
 
 def _world(scenario: dict[str, Any]) -> World:
@@ -304,9 +325,5 @@ def _embedded(results: Results, spec: FigureSpec) -> EmbeddedFigure:
     with `--no-plots`, whose figures show fewer runs) is drawn first, into `DIR/plots/` as
     `draw_all` would, so that the next report need not draw it.
     """
-    path = results.directory / PLOTS / f"{spec.name}.png"
-    manifest = results.directory / MANIFEST
-    if not path.exists() or path.stat().st_mtime_ns < manifest.stat().st_mtime_ns:
-        save_figure(spec, path.parent)
-    png = base64.b64encode(path.read_bytes()).decode("ascii")
-    return EmbeddedFigure(spec.name, spec.caption, spec.note, png)
+    return EmbeddedFigure(spec.name, spec.caption, spec.note,
+                          embedded_png(spec, results.directory))

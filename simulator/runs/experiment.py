@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 MAX_REPLICATIONS = 100_000
 VARIANT_KEYS = ("description", "set", "scale")
 """A variant's own keys; any other key of a variant is a dotted path to set."""
-Problems = list[tuple[tuple[str, ...], str]]
+Problems = list[tuple[tuple[str | int, ...], str]]
 """Problems across fields: each with its dotted path, for the loader to locate."""
 
 HalfWidth = Annotated[float, Field(gt=0.0, allow_inf_nan=False)]

@@ -22,11 +22,13 @@ import numpy as np
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from simulator.analysis.designs import EXTENDABLE, Factor, Sampler, sample, size_problem
 from simulator.errors import Location, Problem, ScenarioError
 from simulator.model.loading import (
     Override,
     apply_overrides,
     copy_data,
+    counts_at,
     read_file,
     resolve,
     validate,
@@ -42,7 +44,6 @@ from simulator.runs.experiment import (
     override_locations,
     read_variant,
 )
-from simulator.runs.sampling import EXTENDABLE, Factor, Sampler, sample, size_problem
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,19 +57,20 @@ class Uncertainty(Model):
     multiply the scenario's own, drawn uniformly (or uniformly in the logarithm)."""
 
     range: tuple[Finite, Finite] | None = None
-    """`[low, high]`: the values the path may take (every item's, with `*`)."""
+    """`[low, high]`: the values the path may take (every item's, with `*`), in the value's
+    own unit: days for a half-life, a rate per year, an index."""
     scale: tuple[Finite, Finite] | None = None
     """`[low, high]`: the factors that may multiply the scenario's value at the path (each
-    item's own, with `*`)."""
+    item's own, with `*`): the number of times the value as written."""
     distribution: Literal["uniform", "log-uniform"] = "uniform"
     """How the design spreads its points over the range: evenly, or evenly in the logarithm
     (for a rate or a time whose plausible values span a factor of ten)."""
     clip: tuple[Finite, Finite] | None = None
-    """`[low, high]`: the bounds a scaled value is held within (a will of 0.9 scaled by 1.2
-    stays 1); only with `scale`."""
+    """`[low, high]`: the bounds a scaled value is held within, in the value's own unit (an
+    index of will of 0.9 scaled by 1.2 stays 1); only with `scale`."""
 
-    @model_validator(mode="after")
-    def _one_range(self) -> Uncertainty:
+    def problems(self) -> Problems:
+        """What is wrong with it, by key (checked by the exploration, which knows its path)."""
         problems: Problems = []
         if (self.range is None) == (self.scale is None):
             problems.append(((), "give either `range` (values) or `scale` (factors)"))
@@ -81,25 +83,22 @@ class Uncertainty(Model):
             problems.append((("distribution",), "log-uniform needs a range above 0"))
         if self.clip is not None and self.scale is None:
             problems.append((("clip",), "applies to `scale` only: a `range` is its own bound"))
-        if problems:
-            raise PydanticCustomError("cross_reference", "{count} problem(s)",
-                                      {"count": len(problems), "problems": problems})
-        return self
+        return problems
 
     @property
     def bounds(self) -> tuple[float, float]:
         interval = self.range if self.range is not None else self.scale
-        assert interval is not None
-        return interval
+        return interval if interval is not None else (0.0, 1.0)  # refused by `problems`
 
 
 class Satisficing(Model):
     """What an outcome must reach for a policy to count as acceptable in a future."""
 
     min: Finite | None = None
-    """The lowest acceptable value (the mean over replications in the future)."""
+    """The lowest acceptable value, in the KPI's unit (an index, a share, a count): its mean
+    over the replications in the future."""
     max: Finite | None = None
-    """The highest acceptable value."""
+    """The highest acceptable value, in the KPI's unit (an index, a share, a count)."""
 
 
 class Exploration(Model):
@@ -128,13 +127,14 @@ class Exploration(Model):
     futures: Annotated[int, Field(ge=2, le=MAX_FUTURES)] | None = None
     """Number of futures (points of the design); `factorial` and `table` make their own."""
     levels: Annotated[int, Field(ge=2, le=100)] = 2
-    """`factorial` only: the values of each uncertainty, evenly spaced, ends included."""
+    """`factorial` only: the number of values of each uncertainty, evenly spaced, ends
+    included."""
     table: str | None = None
     """`table` only: a CSV or Parquet file, relative to this file, with one column per
     uncertainty (named by its path as written here) and one row per future."""
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS)] = 5
-    """Runs of every future and policy, with the same random streams in every pair: two or
-    more split each outcome's variance into noise and the uncertainties' part."""
+    """The number of runs of every future and policy, with the same random streams in every
+    pair: two or more split each outcome's variance into noise and the uncertainties' part."""
     outcomes: Annotated[list[str], Field(min_length=1)]
     """The KPIs to analyse; the first is the primary one, whose sensitivity is also traced
     year by year."""
@@ -142,14 +142,17 @@ class Exploration(Model):
     """KPI -> `{min: ..., max: ...}`: what a policy must reach in a future to be acceptable
     there (Starr's domain criterion counts the futures where it reaches all of them)."""
     keep_series: Annotated[int, Field(ge=0)] = 20
-    """Futures whose time series are kept (spread evenly over the design); the KPIs of every
-    run are always kept."""
+    """The number of futures whose time series are kept (spread evenly over the design); the
+    KPIs of every run are always kept."""
 
     @model_validator(mode="after")
     def _consistent(self) -> Exploration:
-        problems: Problems = [(("outcomes", str(position)), _unknown_kpi(kpi))
+        problems: Problems = [(("outcomes", position), _unknown_kpi(kpi))
                               for position, kpi in enumerate(self.outcomes)
                               if kpi not in KPI_NAMES]
+        problems += [(("uncertainties", path, *where), message)
+                     for path, uncertainty in self.uncertainties.items()
+                     for where, message in uncertainty.problems()]
         for kpi, bounds in self.satisficing.items():
             if kpi not in KPI_NAMES:
                 problems.append((("satisficing", kpi), _unknown_kpi(kpi)))
@@ -303,7 +306,8 @@ def load_exploration(path: str | Path) -> ExplorationPlan:
         raise located_at(error, document, ("scenario",)) from None
     policies = _policies(exploration, base, document)
     _check_ranges(exploration, base, policies, document)
-    design = _design(exploration, Path(path).parent, document)
+    design = _whole_where_counted(_design(exploration, Path(path).parent, document),
+                                  exploration, base)
     return ExplorationPlan(exploration, str(path), str(base_path), copy_data(base.data),
                            policies, design)
 
@@ -337,27 +341,45 @@ def _check_ranges(exploration: Exploration, base: Document, policies: dict[str, 
     problems: list[Problem] = []
     for path, uncertainty in exploration.uncertainties.items():
         where = {path: document.locate(("uncertainties", path))}
-        clips = {path: uncertainty.clip} if uncertainty.clip is not None else {}
-        for end, value in zip(("low", "high"), uncertainty.bounds):
-            sets = [(path, value)] if uncertainty.range is not None else []
-            scales = [(path, value)] if uncertainty.scale is not None else []
-            try:
-                trial = Document(data=copy_data(base.data), source=base.source,
-                                 locations=dict(base.locations))
-                varied = apply_overrides(trial, sets, where, scale=scales, clip=clips)
-                for policy in policies.values():
-                    fixed = _fixed_by(policy, {name for name, _ in varied})
-                    if fixed:
-                        problems.append(Problem(where[path], f"policies.{policy.name}",
-                                                f"sets {fixed}, which uncertainty {path!r} "
-                                                "varies: scale it instead, or drop one"))
-                    resolve(trial, policy.set, where, scale=policy.scale)
-            except ScenarioError as error:
-                problems += [Problem(where[path], f"uncertainties.{path}",
-                                     f"at its {end} end ({value:g}): {p.path}: {p.message}")
-                             for p in error.problems]
+        found = {end: _at_end(path, uncertainty, value, base, policies, where)
+                 for end, value in zip(("low", "high"), uncertainty.bounds)}
+        if found["low"] == found["high"]:  # a path that names nothing, whatever the value
+            problems += [Problem(where[path], f"uncertainties.{path}", message)
+                         for message in found["low"]]
+            continue
+        problems += [Problem(where[path], f"uncertainties.{path}",
+                             f"at its {end} end ({_number(value)}): {message}")
+                     for (end, messages), value in zip(found.items(), uncertainty.bounds)
+                     for message in messages]
     if problems:
         raise ScenarioError(list(dict.fromkeys(problems)))
+
+
+def _at_end(path: str, uncertainty: Uncertainty, value: float, base: Document,
+            policies: dict[str, Policy], where: dict[str, Location]) -> list[str]:
+    """What goes wrong with the uncertainty at one end of its range, under each policy."""
+    sets = [(path, value)] if uncertainty.range is not None else []
+    scales = [(path, value)] if uncertainty.scale is not None else []
+    clips = {path: uncertainty.clip} if uncertainty.clip is not None else {}
+    messages: list[str] = []
+    try:
+        trial = Document(data=copy_data(base.data), source=base.source,
+                         locations=dict(base.locations))
+        varied = {name for name, _ in apply_overrides(trial, sets, where, scale=scales,
+                                                      clip=clips)}
+        for policy in policies.values():
+            fixed = _fixed_by(policy, varied)
+            if fixed:
+                messages.append(f"policy {policy.name!r} sets {fixed}, which this uncertainty "
+                                "varies: scale it instead, or drop one")
+            resolve(trial, policy.set, where, scale=policy.scale)
+    except ScenarioError as error:
+        messages += [f"{p.path}: {p.message}" if p.path else p.message for p in error.problems]
+    return list(dict.fromkeys(messages))
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
 
 
 def _fixed_by(policy: Policy, varied: set[str]) -> str | None:
@@ -393,6 +415,17 @@ def _design(exploration: Exploration, folder: Path, document: Document) -> np.nd
     assert exploration.table is not None
     return read_design(folder / exploration.table, exploration,
                        document.locate(("table",)))
+
+
+def _whole_where_counted(design: np.ndarray, exploration: Exploration,
+                         base: Document) -> np.ndarray:
+    """A range over a count (trainers, a facility's capacity) takes whole values: the
+    design's are rounded, so that it records the futures that ran."""
+    design = np.array(design, dtype=float)
+    for column, (path, uncertainty) in enumerate(exploration.uncertainties.items()):
+        if uncertainty.range is not None and counts_at(base, path):
+            design[:, column] = np.round(design[:, column])
+    return design
 
 
 def read_design(path: Path, exploration: Exploration, where: Location) -> np.ndarray:

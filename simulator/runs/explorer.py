@@ -206,6 +206,7 @@ def explore(exploration: str | Path | ExplorationPlan, out: str | Path | None = 
         executor.close()
     from simulator.runs.analyse import analyse
 
+    _remove_unrecorded(directory, journal)
     runs = _runs(directory, plan, journal)
     written, left_out = analyse(directory, plan, runs)
     failures = [f"{f}/{p}/{r}" for f, p, r in runs.loc[runs.status != "ok", [
@@ -297,7 +298,17 @@ def _write_task(directory: Path, prepared: PreparedTask) -> dict[str, Any]:
         atomic_bytes(path, content)
     return {"task": prepared.task.name, "futures": list(prepared.task.futures),
             "files": prepared.checksums, "runs": prepared.runs, "failed": prepared.failed,
-            "wall_seconds": prepared.wall_seconds}
+            "series": sorted(prepared.task.keep_series), "wall_seconds": prepared.wall_seconds}
+
+
+def _remove_unrecorded(directory: Path, journal: Journal) -> None:
+    """A task's files written but not journalled (killed in between) were made again by
+    another task: only the journal's stay, so the folders hold each run once."""
+    recorded = {name for entry in journal.runs.values() for name in entry["files"]}
+    for folder in (RUNS, SERIES):
+        for path in sorted((directory / folder).glob("*.parquet")):
+            if f"{folder}/{path.name}" not in recorded:
+                path.unlink()
 
 
 def _runs(directory: Path, plan: ExplorationPlan, journal: Journal) -> pd.DataFrame:
@@ -333,6 +344,7 @@ def _write_manifest(directory: Path, plan: ExplorationPlan, started: datetime,
         seed=exploration.seed, futures=futures, replications=exploration.replications,
         runs=futures * _runs_per_future(plan),
         tasks=len(journal.runs),
-        kept_series=sorted(kept_futures(futures, exploration.keep_series)),
+        kept_series=sorted(future for entry in journal.runs.values()
+                           for future in entry["series"] if future < futures),
         versions=versions(), started=timestamp(started), **stopped, **outcome))
 

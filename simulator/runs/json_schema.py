@@ -21,6 +21,7 @@ BASE_ID = "https://simulator.example/schemas/"
 """Under the reserved `.example` domain: a stable name that is nobody's web page."""
 SCENARIO_ID = BASE_ID + "scenario.json"
 EXPERIMENT_ID = BASE_ID + "experiment.json"
+EXPLORATION_ID = BASE_ID + "exploration.json"
 BOUNDS = (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="),
           ("exclusiveMaximum", "<"))
 
@@ -50,6 +51,20 @@ def experiment_schema() -> dict[str, Any]:
     document["if"] = {"required": ["variants"], "properties": {"variants": {
         "minProperties": 1, "not": {"required": [default_baseline]}}}}
     document["then"] = {"required": ["baseline"]}
+    return document
+
+
+def exploration_schema() -> dict[str, Any]:
+    """The JSON Schema of exploration files, as `simulator schema --exploration` prints it;
+    its outcomes and satisficing criteria are KPIs. The paths of its uncertainties and
+    policies are checked against the scenario by the loader only."""
+    from simulator.model.metrics import KPI_NAMES
+    from simulator.runs.exploration import Exploration
+
+    document = _document(Exploration, EXPLORATION_ID)
+    properties = document["properties"]
+    properties["outcomes"]["items"]["enum"] = list(KPI_NAMES)
+    properties["satisficing"]["propertyNames"] = {"enum": list(KPI_NAMES)}
     return document
 
 
@@ -92,10 +107,11 @@ def _tidy(part: dict[str, Any]) -> None:
 def _numbers(field: dict[str, Any]) -> dict[str, Any] | None:
     """The schema of the numbers a field holds: its own, an `anyOf` or `oneOf` member's (one
     value or one per domain, a value or null, a number or a mapping told apart by its type),
-    or its mapping's values; None for other fields."""
+    a pair's (`[low, high]`), or its mapping's values; None for other fields."""
     if field.get("type") in ("number", "integer"):
         return field
-    for member in (*field.get("anyOf", []), *field.get("oneOf", [])):
+    for member in (*field.get("anyOf", []), *field.get("oneOf", []),
+                   *field.get("prefixItems", [])):
         numbers = _numbers(member)
         if numbers is not None:
             return numbers
