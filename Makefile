@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install clean
+.PHONY: run test explore bench install clean
 
 run: $(STAMP)
 	$(BIN)/simulator compare configs/compare_policies.yaml --out results/compare_policies
@@ -24,6 +24,11 @@ test: $(STAMP)
 	exit $$status
 	@# the validation suite: what the model must show (validation/*.yaml)
 	$(BIN)/simulator check --quiet --out results/checks
+
+explore: $(STAMP)
+	@# the shipped exploration: four policies across 256 futures (2-3 minutes on 2 cores)
+	$(BIN)/simulator explore configs/explore_outreach.yaml --out results/explore_outreach
+	$(BIN)/simulator report results/explore_outreach
 
 bench: $(STAMP)
 	@# timed runs, not tests: each script prints a table and writes benchmarks/results/*.json
