@@ -87,20 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "random numbers), write the results and print the comparison with the "
                     "baseline. Re-running the same command resumes an interrupted experiment.")
     compare.add_argument("experiment", type=Path, help="experiment file (YAML)")
-    compare.add_argument("--out", type=Path,
-                         help="results directory (default results/<experiment name>)")
-    compare.add_argument("--workers", type=worker_count,
-                         help="local worker processes (default: all cores; 1: no pool)")
-    compare.add_argument("--scheduler", metavar="ADDRESS",
-                         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    compare.add_argument("--timeout", type=seconds, metavar="SECONDS",
-                         help="with --scheduler: give up when the scheduler cannot be reached, "
-                              "or has no workers, for this long (default: 10 s to reach it, "
-                              "then wait for workers as long as it takes)")
-    compare.add_argument("--force", action="store_true",
-                         help="replace the results of a different experiment in --out")
-    compare.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_plot_options(compare)
+    add_runner_options(compare, "experiment")
     compare.set_defaults(command=compare_command)
 
     explore = commands.add_parser(
@@ -113,19 +100,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "futures was large enough for each. Re-running the same command resumes; "
                     "a Sobol', Morris or table design given more futures extends.")
     explore.add_argument("exploration", type=Path, help="exploration file (YAML)")
-    explore.add_argument("--out", type=Path,
-                         help="results directory (default results/<exploration name>)")
-    explore.add_argument("--workers", type=worker_count,
-                         help="local worker processes (default: all cores; 1: no pool)")
-    explore.add_argument("--scheduler", metavar="ADDRESS",
-                         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
-    explore.add_argument("--timeout", type=seconds, metavar="SECONDS",
-                         help="with --scheduler: give up when the scheduler cannot be reached, "
-                              "or has no workers, for this long")
-    explore.add_argument("--force", action="store_true",
-                         help="replace the results of a different exploration in --out")
-    explore.add_argument("--no-progress", action="store_true", help="no progress bar")
-    add_plot_options(explore)
+    add_runner_options(explore, "exploration")
     explore.set_defaults(command=explore_command)
 
     plot = commands.add_parser("plot", help="(re)draw every figure of a results directory",
@@ -233,6 +208,24 @@ def run_command(arguments: argparse.Namespace) -> int:
 
 
 FORMATS = ("png", "svg", "pdf")
+
+
+def add_runner_options(command: argparse.ArgumentParser, what: str) -> None:
+    """Where the runs of an experiment or an exploration go, and where their results do."""
+    command.add_argument("--out", type=Path,
+                         help=f"results directory (default results/<{what} name>)")
+    command.add_argument("--workers", type=worker_count,
+                         help="local worker processes (default: all cores; 1: no pool)")
+    command.add_argument("--scheduler", metavar="ADDRESS",
+                         help="run on a Dask cluster, e.g. tcp://10.0.0.5:8786")
+    command.add_argument("--timeout", type=seconds, metavar="SECONDS",
+                         help="with --scheduler: give up when the scheduler cannot be reached, "
+                              "or has no workers, for this long (default: 10 s to reach it, "
+                              "then wait for workers as long as it takes)")
+    command.add_argument("--force", action="store_true",
+                         help=f"replace the results of a different {what} in --out")
+    command.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_plot_options(command)
 
 
 def add_plot_options(command: argparse.ArgumentParser) -> None:
@@ -370,7 +363,7 @@ def explore_command(arguments: argparse.Namespace) -> int:
         return 130
     if not arguments.no_plots:
         draw_plots(arguments, out)
-    from simulator.presentation.exploration_findings import console_summary
+    from simulator.presentation.exploration_console import console_summary
 
     print(console_summary(result))
     return EXIT_OK

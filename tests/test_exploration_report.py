@@ -11,15 +11,11 @@ import re
 import pandas as pd
 import pytest
 
+from simulator.presentation.exploration_console import console_summary
 from simulator.presentation.exploration_figures import draw_exploration
-from simulator.presentation.exploration_findings import (
-    console_summary,
-    explored,
-    findings,
-    number,
-    outside_intervals,
-)
+from simulator.presentation.exploration_findings import findings, outside_intervals
 from simulator.presentation.exploration_report import write_exploration_report
+from simulator.presentation.explored import explored, number
 from simulator.runs.explorer import explore
 from simulator.runs.store import PLOTS, REPORT
 

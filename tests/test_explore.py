@@ -105,27 +105,26 @@ def test_an_exploration_file_given_to_compare_is_refused_naming_explore(tmp_path
         capsys.readouterr().err)
 
 
+def table_exploration(folder: Path, points: str) -> Path:
+    """The small exploration of the cost alone, over the points of a CSV file."""
+    write(folder / "points.csv", points)
+    return write(folder / "table.yaml", SMALL.replace(
+        "sampler: sobol\nfutures: 40", "sampler: table\ntable: points.csv").replace(
+        "  nations.*.political_will: {scale: [0.6, 1.2], clip: [0, 1]}\n"
+        "  exercises.sea_breeze.every_days: {range: [90, 365], distribution: log-uniform}\n",
+        ""))
+
+
 def test_a_table_design_out_of_range_names_its_lines(tmp_path):
-    write(tmp_path / "points.csv", "exercises.sea_breeze.cost\n2\n30\n3\n")
-    config = write(tmp_path / "table.yaml", SMALL.replace("sampler: sobol\nfutures: 40",
-                                                          "sampler: table\ntable: points.csv")
-                   .replace("  nations.*.political_will: {scale: [0.6, 1.2], clip: [0, 1]}\n"
-                            "  exercises.sea_breeze.every_days: {range: [90, 365], "
-                            "distribution: log-uniform}\n", ""))
+    config = table_exploration(tmp_path, "exercises.sea_breeze.cost\n2\n30\n3\n")
     with pytest.raises(ScenarioError, match=r"column 'exercises.sea_breeze.cost' leaves its "
                                             r"range \[1, 5\] at line 3"):
         load_exploration(config)
 
 
 def test_a_table_design_is_run_as_written(tmp_path):
-    write(tmp_path / "points.csv", "exercises.sea_breeze.cost,other\n2,1\n4,2\n1.5,3\n")
-    config = write(tmp_path / "table.yaml", SMALL.replace("sampler: sobol\nfutures: 40",
-                                                          "sampler: table\ntable: points.csv")
-                   .replace("  nations.*.political_will: {scale: [0.6, 1.2], clip: [0, 1]}\n"
-                            "  exercises.sea_breeze.every_days: {range: [90, 365], "
-                            "distribution: log-uniform}\n", ""))
-    plan = load_exploration(config)
-    assert plan.design[:, 0].tolist() == [2, 4, 1.5]
+    config = table_exploration(tmp_path, "exercises.sea_breeze.cost,other\n2,1\n4,2\n1.5,3\n")
+    assert load_exploration(config).design[:, 0].tolist() == [2, 4, 1.5]
 
 
 def test_a_factorial_has_levels_to_the_power_of_the_uncertainties(tmp_path):
@@ -170,6 +169,7 @@ def test_a_cost_that_never_binds_has_no_effect(small):
     cost = whole[(whole.uncertainty == "exercises.sea_breeze.cost")
                  & (whole.outcome == "mean_interop_ally_partner")]
     assert len(cost) == 2 and (cost.value == 0).all() and cost.includes_zero.all()
+    assert whole.half_value.notna().all()  # every index beside its value on half the design
     tempo = whole[(whole.uncertainty == "exercises.sea_breeze.every_days")
                   & (whole.outcome == "mean_interop_ally_partner")]
     assert (tempo.value > 0.1).all() and not tempo.includes_zero.any()
@@ -344,3 +344,16 @@ def test_sigterm_stops_an_exploration_that_resumes(tmp_path):
                              timeout=HUNG_AFTER_SECONDS)
     assert resumed.returncode == 0, resumed.stderr
     assert ExplorationResult(out).manifest.status == "finished"
+
+
+def test_the_report_of_an_unfinished_exploration_says_what_to_do(small, tmp_path, capsys):
+    import json
+    import shutil
+
+    stopped = tmp_path / "stopped"
+    shutil.copytree(small.directory, stopped)
+    manifest = json.loads((stopped / "manifest.json").read_text())
+    (stopped / "manifest.json").write_text(json.dumps({**manifest, "status": "interrupted"}))
+    assert main(["report", str(stopped)]) == 2
+    assert "the exploration has not finished (it is interrupted); run `simulator explore` " \
+        "again" in capsys.readouterr().err

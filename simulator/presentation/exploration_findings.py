@@ -5,41 +5,36 @@ outcome's spread is run-to-run noise, and whether the sample of futures was larg
 
 Nothing here computes a statistic: the indices, robustness metrics, boxes and checks of
 sufficiency are the analyses' (`simulator.analysis`), as `simulator explore` wrote them;
-this module reads them against the metric catalogue and says what they mean. The report
-and `console_summary` (which `simulator explore` prints) speak from the same records.
+this module reads them (`explored.py`) against the metric catalogue and says what they
+mean. The report and the console summary (`exploration_console.py`) speak from the same
+records.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from simulator.analysis.discovery import (
-    BOX_COLUMNS,
-    LIMIT_SPREAD,
-    RESTRICTED_SHARE,
-    TRAJECTORY_COLUMNS,
-)
-from simulator.analysis.robustness import ALL_CRITERIA, ENOUGH, Bounds
-from simulator.analysis.sensitivity import MAIN_INDEX, METHODS
+from simulator.analysis.discovery import LIMIT_SPREAD, RESTRICTED_SHARE
+from simulator.analysis.robustness import ALL_CRITERIA, ENOUGH
 from simulator.model.metrics import KPIS
 from simulator.model.reference import direction_words
-from simulator.runs.store import (
-    DISCOVERY,
-    ROBUSTNESS,
-    SENSITIVITY,
-    SUFFICIENCY,
-    TRAJECTORIES,
-    VARIANCE,
-    ExplorationManifest,
-    ExplorationResult,
+from simulator.presentation.explored import (
+    METRIC_WORDS,
+    Explored,
+    criterion_words,
+    futures_words,
+    limit_words,
+    listed,
+    number,
+    outcome_label,
+    percent,
+    records,
 )
 
 NEGLIGIBLE = 0.01
@@ -51,172 +46,10 @@ would sharpen it most, and below which the futures make nearly all of its spread
 FIRM_CUT = 0.2
 """A restriction that leaves out at least this share of an uncertainty's range is firm
 enough to name as where every policy fails, in the findings in brief."""
-METRIC_WORDS = {"mean": "mean", "worst": "worst case", "max_regret": "max regret",
-                "p90_regret": "90th-percentile regret",
-                "satisficing_share": "share of futures satisficed"}
 EXTREMES = ("worst", "max_regret")
 """Metrics that are an extreme over futures, whose bootstrap intervals are biased."""
 ANALYSIS_WORDS = {"sensitivity": "sensitivity indices", "robustness": "robustness leaders",
                   "discovery": "failure boxes"}
-
-
-# --- the results, read once -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Explored:
-    """An exploration's results directory, each table read once, for the findings, the
-    figures and the report."""
-
-    directory: Path
-    manifest: ExplorationManifest
-    futures: pd.DataFrame
-    outcomes: pd.DataFrame
-    """One row per (future, policy): each KPI's mean over its replications."""
-    sensitivity: pd.DataFrame
-    robustness: pd.DataFrame
-    variance: pd.DataFrame
-    discovery: pd.DataFrame
-    trajectories: pd.DataFrame
-    sufficiency: pd.DataFrame
-
-    @property
-    def exploration(self) -> dict[str, Any]:
-        return self.manifest.exploration
-
-    @property
-    def name(self) -> str:
-        return self.manifest.name
-
-    @property
-    def policies(self) -> list[str]:
-        return list(self.manifest.policies)
-
-    @property
-    def uncertainties(self) -> list[str]:
-        return list(self.exploration["uncertainties"])
-
-    @property
-    def outcome_names(self) -> list[str]:
-        return list(self.exploration["outcomes"])
-
-    @property
-    def primary(self) -> str:
-        return self.outcome_names[0]
-
-    @property
-    def sampler(self) -> str:
-        return str(self.exploration["sampler"])
-
-    @property
-    def main_index(self) -> str:
-        """The index the analysis ranks uncertainties by: ST, mu_star or delta."""
-        return MAIN_INDEX[METHODS[self.sampler]]
-
-    @property
-    def satisficing(self) -> dict[str, Bounds]:
-        return {kpi: (bounds["min"], bounds["max"])
-                for kpi, bounds in self.exploration["satisficing"].items()}
-
-    def bounds(self, uncertainty: str) -> tuple[float, float]:
-        """The range an uncertainty's values (or factors) were drawn from."""
-        written = self.exploration["uncertainties"][uncertainty]
-        low, high = written["range"] if written["range"] is not None else written["scale"]
-        return float(low), float(high)
-
-    def scaled(self, uncertainty: str) -> bool:
-        """Whether the uncertainty's values are factors of the scenario's own."""
-        return self.exploration["uncertainties"][uncertainty]["scale"] is not None
-
-    def logged(self, uncertainty: str) -> bool:
-        return self.exploration["uncertainties"][uncertainty]["distribution"] == "log-uniform"
-
-    def unit_position(self, uncertainty: str, values: Any) -> Any:
-        """Values of an uncertainty as positions in its range, 0 to 1, in the space the
-        design is uniform in (the logarithm's, for a log-uniform one)."""
-        low, high = self.bounds(uncertainty)
-        if self.logged(uncertainty):
-            return (np.log(values) - math.log(low)) / (math.log(high) - math.log(low))
-        return (np.asarray(values, dtype=float) - low) / (high - low)
-
-
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """A table's rows as plain dictionaries, one per row, in order."""
-    return [{str(key): value for key, value in row.items()}
-            for row in table.to_dict("records")]
-
-
-def explored(source: ExplorationResult | str | Path) -> Explored:
-    """Every table of an exploration's results directory, read once."""
-    result = source if isinstance(source, ExplorationResult) else ExplorationResult(source)
-    columns = {DISCOVERY: BOX_COLUMNS, TRAJECTORIES: TRAJECTORY_COLUMNS}
-
-    def table(name: str) -> pd.DataFrame:
-        try:
-            found = result.table(name)
-        except pd.errors.EmptyDataError:  # an analysis with nothing to say wrote no columns
-            found = pd.DataFrame()
-        return found.reindex(columns=columns[name]) if name in columns else found
-
-    return Explored(result.directory, result.manifest, result.futures, result.outcomes,
-                    table(SENSITIVITY), table(ROBUSTNESS), table(VARIANCE), table(DISCOVERY),
-                    table(TRAJECTORIES), table(SUFFICIENCY))
-
-
-# --- words ------------------------------------------------------------------------------------
-
-
-def number(value: float) -> str:
-    """A value to three significant digits, thousands as whole numbers: 0.166, 5,883."""
-    if not math.isfinite(value):
-        return "∞" if value > 0 else "undefined" if math.isnan(value) else "-∞"
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.3g}"
-
-
-def percent(share: float) -> str:
-    return f"{100 * share:.0f}%"
-
-
-def futures_words(count: float) -> str:
-    return "no number of futures" if count == math.inf else f"about {count:,.0f} futures"
-
-
-def listed(names: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
-    names = list(names)
-    if len(names) <= 1:
-        return "".join(names)
-    return ", ".join(names[:-1]) + f" and {names[-1]}"
-
-
-def outcome_label(outcome: str) -> str:
-    """An outcome of the tables as the catalogue labels it."""
-    return "Every satisficing criterion" if outcome == ALL_CRITERIA else KPIS[outcome].label
-
-
-def criterion_words(kpi: str, bounds: Bounds) -> str:
-    """'Crisis success rate at least 0.5'."""
-    low, high = bounds
-    label = KPIS[kpi].label.lower()
-    if low is not None and high is not None:
-        return f"{label} between {low:g} and {high:g}"
-    return f"{label} at least {low:g}" if low is not None else f"{label} at most {high:g}"
-
-
-def limit_words(uncertainty: str, low: float, high: float, explored_: Explored) -> str:
-    """A box's limits on an uncertainty, in the uncertainty's own terms: its values, or the
-    factors that scale the scenario's."""
-    start, end = explored_.bounds(uncertainty)
-    scaled = "scaled by " if explored_.scaled(uncertainty) else ""
-    if low > start and high < end:
-        where = f"{scaled}{number(low)} to {number(high)}"
-    elif low > start:
-        where = f"{scaled}at least {number(low)}"
-    else:
-        where = f"{scaled}at most {number(high)}"
-    return f"`{uncertainty}` {where} (of {number(start)}–{number(end)})"
 
 
 # --- which uncertainties matter ---------------------------------------------------------------
@@ -816,7 +649,7 @@ def verdict(checks: list[SampleCheck], futures: int) -> str:
     return f"The {futures} futures were {listed(said)}."
 
 
-# --- everything at once, and the console's summary ---------------------------------------------
+# --- everything at once ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -924,87 +757,3 @@ def findings(found: Explored) -> Findings:
     return Findings(verdict(checks, len(found.futures)), drivers(found), leaders,
                     trade_off(leaders), failed, noisy, checks, outside_intervals(found),
                     headlines(found, leaders, failed, noisy))
-
-
-def console_summary(result: ExplorationResult) -> str:
-    """What `simulator explore` prints when it finishes: the primary outcome's robustness
-    table, the leading uncertainties, each policy's failure box and the verdict on the
-    sample, in plain text for a terminal of 100 columns."""
-    found = explored(result)
-    said = findings(found)
-    manifest = found.manifest
-    runs = f"{manifest.runs:,} runs, {len(manifest.failed_runs or [])} failed"
-    lines = [f"{found.name}: {_counted(len(found.policies), 'policy', 'policies')} x "
-             f"{_counted(manifest.futures, 'future')} ({found.sampler}) x "
-             f"{_counted(manifest.replications, 'replication')} = {runs}", ""]
-    lines += _robustness_table(found)
-    lines += [""] if said.robustness else []
-    for finding in said.robustness:
-        lines += _wrapped(f"{finding.subject}: {finding.line}")
-    if said.trade_off:
-        lines += _wrapped(said.trade_off)
-    lines += ["", f"Uncertainties that matter ({found.main_index}, lowest to highest estimate "
-                  "over the policies):"]
-    for outcome in found.outcome_names if len(found.sensitivity) else []:
-        lines += _wrapped(f"{KPIS[outcome].label}: {_top_uncertainties(found, outcome)}",
-                          indent="  ")
-    if said.failures:
-        lines += ["", "Where each policy fails the satisficing criteria (PRIM's box):"]
-        for failure in said.failures:
-            lines += _wrapped(failure.line, indent="  ")
-    lines += ["", *_wrapped(said.verdict)]
-    lines += _wrapped(" ".join(check.text[0].upper() + check.text[1:] for check in said.sample),
-                      indent="  ")
-    directory = found.directory
-    lines += ["", f"Tables in {directory}/, figures in {directory}/plots/",
-              f"The report: simulator report {directory}"]
-    return "\n".join(lines).replace("`", "").replace("**", "")
-
-
-def _top_uncertainties(found: Explored, outcome: str) -> str:
-    """The uncertainties that clearly move an outcome under some policy, most first."""
-    merged = drivers_over_policies(found, outcome)
-    if merged.not_computed:
-        return merged.text
-    shown = [f"`{e.uncertainty}` {e.words()}" for tier in merged.tiers for e in tier]
-    unsettled = any(len(tier) > 1 for tier in merged.tiers)
-    return "; ".join(filter(None, [
-        (", ".join(shown) if shown else "none clearly")
-        + (" (order not settled)" if unsettled else ""),
-        f"{len(merged.negligible)} negligible" if merged.negligible else "",
-        f"{len(merged.unclear)} not told from no effect" if merged.unclear else ""]))
-
-
-def _robustness_table(found: Explored) -> list[str]:
-    """The primary outcome's metrics (and the share of futures meeting every criterion),
-    policies down, a star on each metric's leader."""
-    table = found.robustness
-    rows = table[((table["outcome"] == found.primary) & (table["metric"] != "satisficing_share"))
-                 | (table["outcome"] == ALL_CRITERIA)]
-    if rows.empty:
-        return [f"No robustness table: {found.manifest.left_out.get('robustness', 'none')}"]
-    columns = list(dict.fromkeys(rows["metric"]))
-    cells = {(row["policy"], row["metric"]): (percent(row["value"])
-                                              if row["metric"] == "satisficing_share"
-                                              else number(row["value"]))
-             + ("*" if row["rank"] == 1 else " ") for row in records(rows)}
-    width = max(len(policy) for policy in found.policies) + 2
-    heads = [METRIC_WORDS[metric].replace("90th-percentile", "p90").replace(
-        "share of futures satisficed", "meets all") for metric in columns]
-    kpi = KPIS[found.primary]
-    lines = [f"Robustness of {kpi.label} ({kpi.unit}; {direction_words(kpi)})",
-             " " * width + "".join(f"{head:>14}" for head in heads)]
-    lines += [f"{policy:<{width}}" + "".join(f"{cells.get((policy, metric), '-'):>14}"
-                                             for metric in columns)
-              for policy in found.policies]
-    lines.append("* ranks first under that metric (95% intervals in the report)")
-    return lines
-
-
-def _counted(count: int, one: str, many: str = "") -> str:
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
-
-
-def _wrapped(text: str, indent: str = "") -> list[str]:
-    return textwrap.wrap(text, width=100, initial_indent=indent,
-                         subsequent_indent=indent + "  ", break_on_hyphens=False)

@@ -24,13 +24,12 @@ from simulator.analysis.robustness import ALL_CRITERIA
 from simulator.model.metrics import KPIS, Kpi
 from simulator.model.reference import direction_words
 from simulator.presentation.exploration_figures import exploration_figures
-from simulator.presentation.exploration_findings import (
+from simulator.presentation.exploration_findings import drivers_over_policies, findings
+from simulator.presentation.explored import (
     METRIC_WORDS,
     Explored,
     criterion_words,
-    drivers_over_policies,
     explored,
-    findings,
     number,
     percent,
     records,

@@ -167,8 +167,7 @@ class Experiment(Model):
             problems.append((("baseline",), f"no variant named {self.baseline!r} "
                              f"(variants: {', '.join(self.variants)})"))
         if self.primary_metric not in KPI_NAMES:
-            problems.append((("primary_metric",), f"unknown KPI {self.primary_metric!r} "
-                             f"(expected one of: {', '.join(KPI_NAMES)})"))
+            problems.append((("primary_metric",), unknown_kpi(self.primary_metric)))
         if isinstance(self.practical_difference, dict):
             problems += [(("practical_difference", kpi), f"unknown KPI {kpi!r}")
                          for kpi in self.practical_difference if kpi not in KPI_NAMES]
@@ -214,6 +213,11 @@ class Experiment(Model):
             problems.append((("selection", "n0"), "applies to `kn` only: `subset` runs the "
                              f"experiment's `replications` ({self.replications})"))
         return problems
+
+
+def unknown_kpi(name: str) -> str:
+    """What is wrong with a KPI's name that the catalogue does not hold."""
+    return f"unknown KPI {name!r} (expected one of: {', '.join(KPI_NAMES)})"
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ from simulator.model.loading import (
     resolve,
     validate,
 )
-from simulator.model.metrics import KPI_NAMES, KPIS
+from simulator.model.metrics import KPI_NAMES
 from simulator.model.schema import Id, Model
 from simulator.model.yaml_source import Document
 from simulator.runs.experiment import (
@@ -43,6 +43,7 @@ from simulator.runs.experiment import (
     located_at,
     override_locations,
     read_variant,
+    unknown_kpi,
 )
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class Exploration(Model):
 
     @model_validator(mode="after")
     def _consistent(self) -> Exploration:
-        problems: Problems = [(("outcomes", position), _unknown_kpi(kpi))
+        problems: Problems = [(("outcomes", position), unknown_kpi(kpi))
                               for position, kpi in enumerate(self.outcomes)
                               if kpi not in KPI_NAMES]
         problems += [(("uncertainties", path, *where), message)
@@ -155,7 +156,7 @@ class Exploration(Model):
                      for where, message in uncertainty.problems()]
         for kpi, bounds in self.satisficing.items():
             if kpi not in KPI_NAMES:
-                problems.append((("satisficing", kpi), _unknown_kpi(kpi)))
+                problems.append((("satisficing", kpi), unknown_kpi(kpi)))
             elif bounds.min is None and bounds.max is None:
                 problems.append((("satisficing", kpi), "give `min`, `max` or both"))
             elif bounds.min is not None and bounds.max is not None and bounds.min > bounds.max:
@@ -204,10 +205,6 @@ class Exploration(Model):
     @property
     def primary(self) -> str:
         return self.outcomes[0]
-
-
-def _unknown_kpi(name: str) -> str:
-    return f"unknown KPI {name!r} (expected one of: {', '.join(KPI_NAMES)})"
 
 
 @dataclass(frozen=True)
@@ -464,7 +461,3 @@ def read_design(path: Path, exploration: Exploration, where: Location) -> np.nda
                          + (f" and {outside.size - 5} more" if outside.size > 5 else ""))
     return values
 
-
-def outcome_direction(kpi: str) -> int:
-    """+1 if more of the outcome is better, -1 if less, 0 if neither."""
-    return KPIS[kpi].direction

@@ -937,7 +937,7 @@ class ExplorationResult:
         finished, and how many did (`n`)."""
         import pandas as pd
 
-        return pd.read_parquet(self.directory / OUTCOMES)
+        return pd.read_parquet(self._analysed(OUTCOMES))
 
     def table(self, name: str) -> pd.DataFrame:
         """One of the analyses (`ANALYSES`), by its file name: `robustness.csv`, ..."""
@@ -945,7 +945,20 @@ class ExplorationResult:
 
         if name not in ANALYSES:
             raise ValueError(f"no analysis {name!r}; the analyses are {', '.join(ANALYSES)}")
-        return pd.read_csv(self.directory / name)
+        return pd.read_csv(self._analysed(name))
+
+    def _analysed(self, name: str) -> Path:
+        """Where an analysis is, once the exploration has finished: the tables of one that
+        stopped, or that is being extended, are not yet those of its runs.
+
+        Raises:
+            UserError: if the exploration has not finished.
+        """
+        manifest = self.manifest
+        if manifest.status != "finished":
+            raise UserError(f"{self.directory}: the exploration has not finished (it is "
+                            f"{manifest.status}); run `simulator explore` again to complete it")
+        return self.directory / name
 
     @property
     def sensitivity(self) -> pd.DataFrame:
