@@ -30,7 +30,7 @@ from simulator.model.engine import run_one
 from simulator.model.loading import Override, scenario_from_dict
 from simulator.model.metrics import KPI_NAMES
 from simulator.model.results import RunResult, kpi_by_year, kpis
-from simulator.runs.executors import make_executor
+from simulator.runs.executors import Executor, make_executor
 from simulator.runs.exploration import ExplorationPlan, Policy, future_scenario_data
 from simulator.runs.runner import Progress
 from simulator.runs.store import (
@@ -185,36 +185,42 @@ def explore(exploration: str | Path | ExplorationPlan, out: str | Path | None = 
     journal.load()
     atomic_write(directory / FUTURES, lambda path: plan.futures.to_parquet(path, index=False))
     tasks = _tasks(plan, journal)
-    executor = make_executor(workers, scheduler, timeout)
-    report = progress or (lambda done, total, failed: None)
     try:
         _write_manifest(directory, plan, started, "running", journal)
-        total = len(plan.design) * len(plan.policies) * plan.exploration.replications
-        done = total - sum(len(task.futures) for task in tasks) * _runs_per_future(plan)
-        failed = 0
-        report(done, total, failed)
-        for prepared in executor.run(iter(tasks), explore_task):
-            journal.record(_write_task(directory, prepared))
-            done += prepared.runs
-            failed += len(prepared.failed)
-            report(done, total, failed)
+        _run_tasks(directory, plan, journal, tasks, make_executor(workers, scheduler, timeout),
+                   progress or (lambda done, total, failed: None))
+        from simulator.runs.analyse import analyse
+
+        _remove_unrecorded(directory, journal)
+        runs = _runs(directory, plan, journal)
+        written, left_out = analyse(directory, plan, runs)
     except BaseException as error:  # the manifest says the exploration stopped, and when
         _write_manifest(directory, plan, started, "interrupted"
                         if isinstance(error, KeyboardInterrupt) else "failed", journal)
         raise
-    finally:
-        executor.close()
-    from simulator.runs.analyse import analyse
-
-    _remove_unrecorded(directory, journal)
-    runs = _runs(directory, plan, journal)
-    written, left_out = analyse(directory, plan, runs)
     failures = [f"{f}/{p}/{r}" for f, p, r in runs.loc[runs.status != "ok", [
         "future", "policy", "replication"]].itertuples(index=False)]
     _write_manifest(directory, plan, started, "finished", journal, finished=now(),
                     failed_runs=failures, left_out=left_out,
                     files={name: file_hash(directory / name) for name in written})
     return ExplorationResult(directory)
+
+
+def _run_tasks(directory: Path, plan: ExplorationPlan, journal: Journal,
+               tasks: list[ExploreTask], executor: Executor, report: Progress) -> None:
+    """Make the tasks, recording each as it finishes, and tell how many runs are done."""
+    total = len(plan.design) * _runs_per_future(plan)
+    done = total - sum(len(task.futures) for task in tasks) * _runs_per_future(plan)
+    failed = 0
+    try:
+        report(done, total, failed)
+        for prepared in executor.run(iter(tasks), explore_task):
+            journal.record(_write_task(directory, prepared))
+            done += prepared.runs
+            failed += len(prepared.failed)
+            report(done, total, failed)
+    finally:
+        executor.close()
 
 
 def _task_key(entry: dict[str, Any]) -> tuple[str]:
