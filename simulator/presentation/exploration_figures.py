@@ -386,17 +386,15 @@ def prim_tradeoff(found: Explored) -> Figure:
         chosen = steps[steps["chosen"].astype(bool)].iloc[0]
         ax.scatter([chosen["coverage"]], [chosen["density"]], s=160, facecolors="none",
                    edgecolors=FAILS, linewidths=2, zorder=4)
-        ax.annotate(f"chosen: coverage {percent(chosen['coverage'])},\ndensity "
-                    f"{percent(chosen['density'])}, {int(chosen['res_dim'])} restricted",
-                    (chosen["coverage"], chosen["density"]), xytext=(-10, -30),
-                    textcoords="offset points", ha="right", fontsize=7.5)
         kept = boxes[policy]
-        if (kept["coverage"], kept["density"]) != (chosen["coverage"], chosen["density"]):
-            ax.scatter([kept["coverage"]], [kept["density"]], marker="*", s=140,
-                       color=FAILS, zorder=5)
-            ax.annotate("the box once the restrictions that may be chance are dropped",
-                        (kept["coverage"], kept["density"]), xytext=(-8, 8),
-                        textcoords="offset points", ha="right", fontsize=7, color=FAILS)
+        ax.scatter([kept["coverage"]], [kept["density"]], marker="*", s=140, color=FAILS,
+                   zorder=5)
+        restricted = int(found.discovery[(found.discovery["policy"] == policy)]
+                         ["restricted"].astype(bool).sum())
+        ax.text(0.98, 0.98, f"reported: coverage {percent(kept['coverage'])}, density "
+                f"{percent(kept['density'])},\n{restricted} restricted (chosen on the "
+                f"trajectory: {int(chosen['res_dim'])})", transform=ax.transAxes,
+                ha="right", va="top", fontsize=7.5)
         base = float(kept["failure_share"])
         ax.axhline(base, color=FAILS, linestyle=":", linewidth=1)
         ax.text(0.02, base, f"base rate {percent(base)}", color=FAILS, fontsize=7,
@@ -414,6 +412,13 @@ def prim_tradeoff(found: Explored) -> Figure:
         figure.colorbar(scatter, ax=list(axes[:len(found.policies)]),
                         label="uncertainties restricted", shrink=0.6,
                         ticks=range(max(most, 1) + 1))
+        figure.legend(handles=[
+            Line2D([], [], marker="o", linestyle="", markersize=11, markerfacecolor="none",
+                   markeredgecolor=FAILS, markeredgewidth=2,
+                   label="the box chosen on the trajectory"),
+            Line2D([], [], marker="*", linestyle="", markersize=12, color=FAILS,
+                   label="the box reported: restrictions that may be chance (qp > 0.05) "
+                         "dropped")], loc="outside lower center", ncols=2, fontsize=8)
     figure.suptitle("Where each policy fails: PRIM's boxes from all futures (right) to a "
                     f"dense corner (left); boxes left of {MIN_COVERAGE:g} coverage are not chosen")
     return figure
