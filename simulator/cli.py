@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import traceback
 from pathlib import Path
@@ -27,7 +28,15 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 
+ONE_THREAD_MATHS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+"""Linear algebra in one thread per process, unless the user says otherwise: the simulator
+runs a process per core, and further threads only contend with them (SALib's delta makes
+thousands of tiny solves, each 7 times slower with a second thread spinning beside it)."""
+
+
 def main(argv: list[str] | None = None) -> int:
+    for name in ONE_THREAD_MATHS:  # before numpy is first imported, which the commands do
+        os.environ.setdefault(name, "1")
     parser = build_parser()
     arguments = parser.parse_args(argv)
     try:

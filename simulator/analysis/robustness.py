@@ -48,8 +48,9 @@ ENOUGH = 0.9
 below it, another sample of futures could well name another leader."""
 REGRET_PERCENTILE = 90
 """The percentile of regret over futures that `p90_regret` reports (numpy's linear one)."""
-_CHUNK_ELEMENTS = 2**21
-"""Resampled runs held at once (future x policy x replication x resample), ~16 MB a copy."""
+_CHUNK_ELEMENTS = 2**19
+"""Resampled runs held at once (future x policy x replication x resample), 4 MiB a copy: a
+cap on the memory the bootstrap takes however many futures there are."""
 COLUMNS = ["outcome", "metric", "policy", "value", "low", "high", "rank", "first_share",
            "margin", "margin_se", "better", "futures_used"]
 

@@ -90,8 +90,8 @@ class Executor(Protocol):
     """Runs `work` (`run_task`, or a function that calls it) on each task, yielding the
     results as tasks finish."""
 
-    def run(self, tasks: Iterable[Job],
-            work: Callable[[Job], Result]) -> Iterator[Result]: ...
+    def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
+            grouped: bool = True) -> Iterator[Result]: ...
 
     def close(self) -> None: ...
 
@@ -101,8 +101,8 @@ class InProcess:
 
     workers = 1
 
-    def run(self, tasks: Iterable[Job],
-            work: Callable[[Job], Result]) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
+            grouped: bool = True) -> Iterator[Result]:
         for task in tasks:
             yield work(task)
 
@@ -123,8 +123,8 @@ class LocalPool:
         # start every worker now, before a progress bar's thread exists
         futures.wait([self.pool.submit(os.getpid) for _ in range(workers)])
 
-    def run(self, tasks: Iterable[Job],
-            work: Callable[[Job], Result]) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
+            grouped: bool = True) -> Iterator[Result]:
         """`work` runs in the workers: a module-level function, so it pickles by name."""
         def first_done(pending: set) -> tuple[set, set]:
             return futures.wait(pending, return_when=futures.FIRST_COMPLETED)
@@ -191,10 +191,11 @@ class DaskCluster:
                            "stops, --timeout gives up)")
                     told = True
 
-    def run(self, tasks: Iterable[Job],
-            work: Callable[[Job], Result]) -> Iterator[Result]:
+    def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
+            grouped: bool = True) -> Iterator[Result]:
         """`work` runs on the cluster's workers (a module-level function), on a few
-        tasks at a time: each Dask task costs the scheduler milliseconds."""
+        tasks at a time if `grouped`: each Dask task costs the scheduler milliseconds,
+        which a task of one run does not repay (an exploration's tasks of many runs do)."""
         def first_done(pending: set) -> tuple[set, set]:
             done = self.distributed.wait(list(pending), return_when="FIRST_COMPLETED")
             return set(done.done), set(done.not_done)
@@ -202,7 +203,8 @@ class DaskCluster:
         def submit(chunk: list[Job]) -> Any:
             return self.client.submit(_work_on_each, work, chunk, pure=False)
 
-        for results in _windowed(submit, first_done, _chunks(tasks, self.CHUNK),
+        for results in _windowed(submit, first_done,
+                                 _chunks(tasks, self.CHUNK if grouped else 1),
                                  2 * self.workers):
             yield from results
 

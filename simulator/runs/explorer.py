@@ -214,7 +214,7 @@ def _run_tasks(directory: Path, plan: ExplorationPlan, journal: Journal,
     failed = 0
     try:
         report(done, total, failed)
-        for prepared in executor.run(iter(tasks), explore_task):
+        for prepared in executor.run(iter(tasks), explore_task, grouped=False):
             journal.record(_write_task(directory, prepared))
             done += prepared.runs
             failed += len(prepared.failed)
