@@ -338,6 +338,15 @@ def _check_ranges(exploration: Exploration, base: Document, policies: dict[str, 
     problems: list[Problem] = []
     for path, uncertainty in exploration.uncertainties.items():
         where = {path: document.locate(("uncertainties", path))}
+        try:
+            if uncertainty.scale is not None and counts_at(base, path):
+                problems.append(Problem(where[path], f"uncertainties.{path}", "scales a count "
+                                        "(whole numbers), which most factors would make a "
+                                        "fraction of: give a `range` of values instead, which "
+                                        "the design rounds"))
+                continue
+        except ScenarioError:
+            pass  # a path that names nothing: said below, at both ends at once
         found = {end: _at_end(path, uncertainty, value, base, policies, where)
                  for end, value in zip(("low", "high"), uncertainty.bounds)}
         if found["low"] == found["high"]:  # a path that names nothing, whatever the value
