@@ -67,7 +67,8 @@ def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame
     sensitivity, sensitivity_checks = _sensitivity(plan, runs, means)
     tables[SENSITIVITY] = sensitivity
     checks.append(sensitivity_checks)
-    boxes, trajectories, discovery_checks, note = _discovery(plan, means, satisficing)
+    boxes, trajectories, discovery_checks, note = _discovery(plan, means, satisficing,
+                                                             incomplete)
     tables[DISCOVERY], tables[TRAJECTORIES] = boxes, trajectories
     checks.append(discovery_checks)
     if note:
@@ -147,9 +148,10 @@ def _sensitivity(plan: ExplorationPlan, runs: pd.DataFrame, means: pd.DataFrame
 
 
 def _discovery(plan: ExplorationPlan, means: pd.DataFrame,
-               satisficing: dict[str, tuple[float | None, float | None]]
-               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
-    """PRIM's box of the futures where each policy fails the satisficing criteria."""
+               satisficing: dict[str, tuple[float | None, float | None]],
+               incomplete: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+    """PRIM's box of the futures where each policy fails the satisficing criteria, among
+    the futures whose runs all finished (a future left out is neither a failure nor not)."""
     from simulator.analysis.discovery import discovery_table
 
     if not satisficing:
@@ -157,7 +159,7 @@ def _discovery(plan: ExplorationPlan, means: pd.DataFrame,
                 "no satisficing criteria: nothing for a policy to fail")
     from simulator.analysis.robustness import satisfices
 
-    futures = plan.futures.set_index("future")
+    futures = plan.futures.set_index("future").drop(index=incomplete)
     meets = satisfices(means, satisficing)
     fails = {policy: ~meets.xs(policy, level="policy").reindex(futures.index, fill_value=False)
              .to_numpy() for policy in plan.policies}
