@@ -319,10 +319,15 @@ def test_a_directory_of_another_exploration_is_refused(small, tmp_path):
         explore(other, small.directory, workers=1)
 
 
-def test_the_python_api(small):
+def test_the_python_api(small, tmp_path):
     assert simulator.explore is explore
-    result = simulator.ExplorationResult if hasattr(simulator, "ExplorationResult") else None
-    assert result is None or isinstance(small, result)
+    plan = simulator.load_exploration(write(tmp_path / "small.yaml", SMALL))
+    assert len(plan.design) == 40 and list(plan.policies) == ["baseline", "often"]
+    assert isinstance(small, ExplorationResult)
+    tables = (small.futures, small.runs, small.outcomes, small.sensitivity, small.robustness,
+              small.variance, small.discovery, small.trajectories, small.sufficiency,
+              small.series)
+    assert all(len(table) for table in tables)
     assert math.isfinite(small.robustness.value.iloc[0])
 
 
