@@ -13,8 +13,9 @@ import pytest
 
 from simulator.presentation.exploration_console import console_summary
 from simulator.presentation.exploration_figures import draw_exploration
-from simulator.presentation.exploration_findings import findings, outside_intervals
+from simulator.presentation.exploration_findings import findings
 from simulator.presentation.exploration_report import write_exploration_report
+from simulator.presentation.exploration_robustness import outside_intervals
 from simulator.presentation.explored import explored, number
 from simulator.runs.explorer import explore
 from simulator.runs.store import PLOTS, REPORT

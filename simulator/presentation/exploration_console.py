@@ -9,7 +9,8 @@ import textwrap
 from simulator.analysis.robustness import ALL_CRITERIA
 from simulator.model.metrics import KPIS
 from simulator.model.reference import direction_words
-from simulator.presentation.exploration_findings import drivers_over_policies, findings
+from simulator.presentation.exploration_drivers import drivers_over_policies
+from simulator.presentation.exploration_findings import findings
 from simulator.presentation.explored import (
     METRIC_WORDS,
     Explored,

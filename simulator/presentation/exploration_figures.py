@@ -27,7 +27,7 @@ from simulator.analysis.discovery import MIN_COVERAGE
 from simulator.analysis.robustness import REGRET_PERCENTILE, regret, satisfices
 from simulator.analysis.sensitivity import SETTLED
 from simulator.model.metrics import KPIS, NEITHER
-from simulator.presentation.exploration_findings import NEGLIGIBLE, drivers_over_policies
+from simulator.presentation.exploration_drivers import NEGLIGIBLE, drivers_over_policies
 from simulator.presentation.explored import (
     Explored,
     criterion_words,

@@ -23,8 +23,9 @@ from simulator.analysis.discovery import DENSITY_SLACK, MIN_COVERAGE, QP_SIGNIFI
 from simulator.analysis.robustness import ALL_CRITERIA
 from simulator.model.metrics import KPIS, Kpi
 from simulator.model.reference import direction_words
+from simulator.presentation.exploration_drivers import drivers_over_policies
 from simulator.presentation.exploration_figures import exploration_figures
-from simulator.presentation.exploration_findings import drivers_over_policies, findings
+from simulator.presentation.exploration_findings import findings
 from simulator.presentation.explored import (
     METRIC_WORDS,
     Explored,
