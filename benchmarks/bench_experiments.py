@@ -33,12 +33,8 @@ could not; what was measured is still written).
 from __future__ import annotations
 
 import argparse
-import hashlib
-import json
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -47,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+from common import mib, say  # noqa: E402
 
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "experiments.json"
@@ -57,49 +54,13 @@ MEMORY_REPLICATIONS = (100, 1000)
 BUDGET_SECONDS = 360.0
 """If the 1,000-replication runs would make the script end later, the horizon is shortened."""
 
-# Run by a fresh interpreter per memory measurement: the real command line, in-process,
-# then this process's own peak RSS and the largest peak RSS among its reaped children
-# (the pool's workers). Linux reports ru_maxrss in KiB, macOS in bytes.
-WRAPPER = """\
-import json, resource, sys, time
-started = time.perf_counter()
-from simulator.cli import main
-code = main(sys.argv[1:])
-elapsed = time.perf_counter() - started
-own = resource.getrusage(resource.RUSAGE_SELF)
-children = resource.getrusage(resource.RUSAGE_CHILDREN)
-scale = 1 if sys.platform == "darwin" else 1024
-print("BENCH_RUSAGE " + json.dumps({
-    "exit_code": code, "seconds": elapsed,
-    "self_maxrss_bytes": own.ru_maxrss * scale,
-    "children_maxrss_bytes": children.ru_maxrss * scale,
-    "self_cpu_seconds": own.ru_utime + own.ru_stime,
-    "children_cpu_seconds": children.ru_utime + children.ru_stime,
-}), flush=True)
-sys.exit(code)
-"""
-
-_STARTED = time.perf_counter()
-
-
-def say(message: str) -> None:
-    print(f"[{time.perf_counter() - _STARTED:6.1f}s] {message}", flush=True)
-
-
-def mib(size: float | None) -> str:
-    return "n/a" if size is None else f"{size / 2**20:.1f} MiB"
-
-
 # --- experiments ----------------------------------------------------------------------------
 
 
 def write_experiment(directory: Path, name: str, replications: int,
                      variants: dict[str, dict[str, Any]]) -> Path:
     """An experiment file on the baseline scenario (by absolute path) in `directory`."""
-    import yaml
-
-    path = directory / f"{name}.yaml"
-    path.write_text(yaml.safe_dump({
+    return common.write_yaml(directory / f"{name}.yaml", {
         "name": name,
         "description": "written by benchmarks/bench_experiments.py",
         "scenario": str(SCENARIO),
@@ -108,28 +69,19 @@ def write_experiment(directory: Path, name: str, replications: int,
         "primary_metric": "mean_interop_ally_partner",
         "baseline": "baseline",
         "variants": variants,
-    }, sort_keys=False), encoding="utf-8")
-    return path
-
-
-def cpu_seconds() -> tuple[float, float]:
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF)
-    children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    })
 
 
 def timed_run(plan, out: Path, **executor: Any) -> dict[str, Any]:
     """One `run_experiment` into a fresh directory: wall time, and CPU where it is ours."""
     from simulator.runs.runner import run_experiment
 
-    own0, children0 = cpu_seconds()
+    own0, children0 = common.cpu_seconds()
     started = time.perf_counter()
     run_experiment(plan, out, **executor)
     seconds = time.perf_counter() - started
-    own1, children1 = cpu_seconds()
-    journal = [json.loads(line) for line in (out / "runs.jsonl").read_text().splitlines()]
+    own1, children1 = common.cpu_seconds()
+    journal = common.read_journal(out)
     failed = sum(1 for entry in journal if entry.get("error"))
     return {"seconds": seconds, "runs": len(journal), "failed_runs": failed,
             "runs_per_second": len(journal) / seconds,
@@ -138,17 +90,13 @@ def timed_run(plan, out: Path, **executor: Any) -> dict[str, Any]:
             "worker_cpu_seconds": (children1 - children0) if "scheduler" not in executor else None,
             "mean_run_wall_seconds": sum(e.get("wall_seconds", 0.0) for e in journal)
                                      / max(1, len(journal)),
-            "summary_sha256": sha256(out / "summary.csv"),
-            "comparison_sha256": sha256(out / "comparison.csv"),
+            "summary_sha256": common.sha256(out / "summary.csv"),
+            "comparison_sha256": common.sha256(out / "comparison.csv"),
             # every file a run wrote, by its checksum in the journal
-            "run_files_sha256": hashlib.sha256(json.dumps(sorted(
+            "run_files_sha256": common.digest(sorted(
                 [e["variant"], e["replication"], e.get("files", e.get("sha256"))]
-                for e in journal), sort_keys=True).encode()).hexdigest(),
+                for e in journal)),
             "load_average_after": common.load_average()}
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def throughput(workdir: Path, replications: int, repeat: int, dask: bool) -> dict[str, Any]:
@@ -174,12 +122,7 @@ def throughput(workdir: Path, replications: int, repeat: int, dask: bool) -> dic
     try:
         if dask:
             say("starting a Dask LocalCluster: 2 worker processes x 1 thread")
-            from dask.distributed import LocalCluster
-
-            started = time.perf_counter()
-            cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
-            cluster_start = time.perf_counter() - started
+            cluster, cluster_start = common.local_cluster()
             say(f"  cluster up in {cluster_start:.1f} s at {cluster.scheduler_address}")
             configurations.append(("Dask LocalCluster 2x1",
                                    {"scheduler": cluster.scheduler_address}))
@@ -226,84 +169,20 @@ def throughput(workdir: Path, replications: int, repeat: int, dask: bool) -> dic
 # --- peak memory ----------------------------------------------------------------------------
 
 
-class TreeSampler(threading.Thread):
-    """Samples the summed RSS (and PSS where readable) of a process and its descendants."""
-
-    def __init__(self, pid: int, interval: float = 0.05):
-        super().__init__(daemon=True)
-        self.pid, self.interval = pid, interval
-        self.peak_rss = 0
-        self.peak_pss: int | None = None
-        self.peak_processes = 0
-        self.stopped = threading.Event()
-
-    def run(self) -> None:
-        try:
-            import psutil
-        except ImportError:
-            return
-        try:
-            root = psutil.Process(self.pid)
-        except psutil.Error:
-            return
-        while not self.stopped.is_set():
-            try:
-                tree = [root] + root.children(recursive=True)
-            except psutil.Error:
-                break
-            rss, pss, readable = 0, 0, True
-            for process in tree:
-                try:
-                    rss += process.memory_info().rss
-                    if readable:
-                        pss += process.memory_full_info().pss
-                except (psutil.Error, AttributeError):
-                    readable = False
-            self.peak_rss = max(self.peak_rss, rss)
-            self.peak_processes = max(self.peak_processes, len(tree))
-            if readable:
-                self.peak_pss = max(self.peak_pss or 0, pss)
-            self.stopped.wait(self.interval)
-
-
 def measure_compare(experiment: Path, out: Path, extra: list[str]) -> dict[str, Any]:
     """`simulator compare --workers 2 --no-progress [extra]` in a fresh wrapper; its peaks."""
-    command = [sys.executable, "-c", WRAPPER, "compare", str(experiment), "--out", str(out),
-               "--workers", "2", "--no-progress", *extra]
-    started, clock = time.perf_counter(), time.time()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=ROOT)
-    sampler = TreeSampler(process.pid)
-    sampler.start()
-    stdout, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    ended = time.time()
-    sampler.stopped.set()
-    sampler.join()
-    lines = [line for line in stdout.splitlines() if line.startswith("BENCH_RUSAGE ")]
-    if process.returncode != 0 or not lines:
-        raise RuntimeError(f"simulator compare failed (exit {process.returncode}):\n"
-                           f"{stdout[-2000:]}\n{stderr[-2000:]}")
-    usage = json.loads(lines[-1].removeprefix("BENCH_RUSAGE "))
+    run = common.run_wrapped(["compare", str(experiment), "--out", str(out),
+                              "--workers", "2", "--no-progress", *extra])
     # the phases, from when each run's series file was written: start-up (imports, pool),
     # the runs, and what follows the last run (summary, comparison, figures, printing)
     written = sorted(path.stat().st_mtime for path in (out / "series").rglob("*.parquet"))
     phases = {}
     if len(written) >= 2:
-        phases = {"startup_seconds": written[0] - clock,
+        phases = {"startup_seconds": written[0] - run.began,
                   "runs_seconds": written[-1] - written[0],
                   "seconds_per_run": (written[-1] - written[0]) / (len(written) - 1),
-                  "after_last_run_seconds": ended - written[-1]}
-    return {"command": ["simulator", *command[3:]],
-            "wall_seconds": seconds, "command_seconds": usage["seconds"], "phases": phases,
-            "parent_peak_rss_bytes": usage["self_maxrss_bytes"],
-            "largest_worker_peak_rss_bytes": usage["children_maxrss_bytes"],
-            "tree_peak_rss_sum_bytes": sampler.peak_rss or None,
-            "tree_peak_pss_sum_bytes": sampler.peak_pss,
-            "tree_peak_processes": sampler.peak_processes,
-            "parent_cpu_seconds": usage["self_cpu_seconds"],
-            "worker_cpu_seconds": usage["children_cpu_seconds"],
-            "load_average_after": common.load_average()}
+                  "after_last_run_seconds": run.ended - written[-1]}
+    return run.figures(phases=phases) | {"load_average_after": common.load_average()}
 
 
 def compare_options() -> set[str]:
@@ -317,10 +196,7 @@ def compare_options() -> set[str]:
             for option in action.option_strings}
 
 
-MEMORY_KEYS = (("parent (the command's process)", "parent_peak_rss_bytes"),
-               ("largest worker", "largest_worker_peak_rss_bytes"),
-               ("whole tree, RSS sum (sampled)", "tree_peak_rss_sum_bytes"),
-               ("whole tree, PSS sum (sampled)", "tree_peak_pss_sum_bytes"))
+MEMORY_KEYS = common.PEAK_KEYS
 
 
 def predict(measured: dict[str, Any], small: int, large: int) -> float:
@@ -354,7 +230,7 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
         for count in (small, large):
             if count == large:
                 predicted = sum(predict(figures[mode][small], small, large) for mode in modes)
-                finish = time.perf_counter() - _STARTED + predicted
+                finish = common.elapsed() + predicted
                 if finish > budget_seconds and horizon > 0.5:
                     shorter = horizon / 2
                     note = (f"{large} replications at {horizon:g} years predicted to take up to "
@@ -381,11 +257,8 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
             break
 
     def ratios(mode: str) -> dict[str, float | None]:
-        found = {}
-        for _, key in MEMORY_KEYS:
-            a, b = figures[mode][small][key], figures[mode][large][key]
-            found[key] = b / a if a and b else None
-        return found
+        return {key: common.ratio(figures[mode][small][key], figures[mode][large][key])
+                for _, key in MEMORY_KEYS}
 
     return {"scenario": str(SCENARIO.relative_to(ROOT)), "horizon_years": horizon,
             "workers": 2, "variants": 2, "notes": notes,
@@ -398,17 +271,6 @@ def memory(workdir: Path, horizon: float, replications: tuple[int, int],
 
 
 # --- report ---------------------------------------------------------------------------------
-
-
-def machine() -> dict[str, Any]:
-    info = common.machine() | common.checkout()
-    try:
-        from simulator.runs.store import versions
-
-        info["versions"] = versions()
-    except ImportError:
-        pass
-    return info
 
 
 def table(report: dict[str, Any]) -> str:
@@ -447,8 +309,7 @@ def table(report: dict[str, Any]) -> str:
                                                   f"{b['command_seconds']:.1f} s |"))
         rows.append(("  target ratio", f"<= {m['target_ratio']}"))
     rows.append(("total time of this script", f"{report['total_seconds']:.0f} s"))
-    width = max(len(label) for label, _ in rows) + 2
-    lines = [f"{label:<{width}}{value}".rstrip() for label, value in rows]
+    lines = common.aligned(rows)
     lines += [f"note: {note}" for note in (m or {}).get("notes", [])]
     return "\n".join(lines)
 
@@ -470,40 +331,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS,
                         help="seconds the whole script should take at most; the memory runs' "
                              f"horizon is halved to stay within it (default {BUDGET_SECONDS:g})")
-    parser.add_argument("--no-dask", action="store_true", help="skip the Dask cluster")
-    parser.add_argument("--skip", choices=["throughput", "memory"], action="append",
-                        default=[], help="skip a part (repeatable)")
-    parser.add_argument("--out", type=Path, default=RESULTS,
-                        help=f"results file (default {RESULTS.relative_to(ROOT)})")
+    common.runner_options(parser, ["throughput", "memory"], RESULTS)
     arguments = parser.parse_args(argv)
 
-    report = common.opening("experiments", machine())
-    info = report["machine"]
-    say(common.headline(info, report["load_average_before"], commit=False))
-    status = 0
+    report = common.opening("experiments", common.simulator_machine())
+    say(common.headline(report["machine"], report["load_average_before"], commit=False))
     with tempfile.TemporaryDirectory(prefix="bench-experiments-") as temporary:
         workdir = Path(temporary)
-        for part, measure in (("throughput", lambda: throughput(
-                                  workdir, arguments.replications, arguments.repeat,
-                                  not arguments.no_dask)),
-                              ("memory", lambda: memory(
-                                  workdir, arguments.horizon,
-                                  tuple(arguments.memory_replications),
-                                  arguments.budget))):
-            if part in arguments.skip:
-                continue
-            try:
-                report[part] = measure()
-            except Exception as error:  # report what could be measured, then fail
-                say(f"{part}: could not be measured: {type(error).__name__}: {error}")
-                report[f"{part}_error"] = f"{type(error).__name__}: {error}"
-                status = 1
-    report["load_average_after"] = common.load_average()
-    report["checkout_after"] = common.checkout()
-    if report["checkout_after"] != {key: info.get(key) for key in report["checkout_after"]}:
-        say("warning: the checkout changed while this script ran (commit or sources of "
-            "simulator/); figures may mix versions")
-    report["total_seconds"] = time.perf_counter() - _STARTED
+        status = common.measure_parts(report, [
+            ("throughput", lambda: throughput(workdir, arguments.replications,
+                                              arguments.repeat, not arguments.no_dask)),
+            ("memory", lambda: memory(workdir, arguments.horizon,
+                                      tuple(arguments.memory_replications),
+                                      arguments.budget))], arguments.skip)
+    common.conclude(report)
     common.write_json(arguments.out, report)
     print()
     print(table(report))
