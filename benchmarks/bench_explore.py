@@ -45,7 +45,12 @@ more often) and the uncertainties `threats.*.per_year` (x 0.5-2),
    analyses again in fresh interpreters (resuming the finished exploration, which then
    only analyses), with the BLAS library's default threads and with
    `OPENBLAS_NUM_THREADS=1`, on the machine as it is and with one core kept busy by a
-   spinning process. Every command is started with the environment this script found
+   spinning process. The Latin hypercube is also run once by the command, `simulator
+   explore FILE --out DIR --workers 2 --no-progress --no-plots` in a fresh wrapper
+   interpreter, into a fresh directory (the machine as it is): its wall time, and its
+   runs and what follows the last task (reading the runs back, the analysis, the
+   manifest) from the task files' times, with the command's own one-thread BLAS default
+   as users get it. Every command is started with the environment this script found
    (see `ENVIRONMENT`).
 
 3. Files. The files under each results directory (none of `plots/`: `explore` draws
@@ -422,6 +427,18 @@ def analysis(workdir: Path, futures: int, replications: int, horizon: float,
     figures = timed_explore(lhs, out, workers=2)
     say(f"  lhs: {figures['runs']} runs in {figures['runs_seconds']:.2f} s; analyse "
         f"{figures['analyse_seconds']:.2f} s (CPU {figures['analyse_cpu_seconds']:.2f} s)")
+    # the same exploration through the command, as users get it: a fresh interpreter whose
+    # `main()` sets one BLAS thread unless the environment says otherwise
+    command = measure_explore(lhs, workdir / "analysis-lhs-command")
+    command["outcomes_identical_to_api_run"] = (
+        common.sha256(workdir / "analysis-lhs-command" / "outcomes.parquet")
+        == figures["outcomes_sha256"])
+    say(f"  lhs, simulator explore --workers 2 (fresh interpreter): "
+        f"{command['wall_seconds']:.2f} s wall (runs "
+        f"{command['phases'].get('runs_seconds', 0):.2f} s, after the last task "
+        f"{command['phases'].get('after_last_task_seconds', 0):.2f} s); outcomes.parquet "
+        f"{'identical to' if command['outcomes_identical_to_api_run'] else 'DIFFERS from'}"
+        " the API run's")
     designs = {"lhs": (lhs, out)}
     if sobol is not None:
         designs["sobol"] = (Path(sobol["path"]), Path(sobol["out_2_workers"]))
@@ -443,7 +460,8 @@ def analysis(workdir: Path, futures: int, replications: int, horizon: float,
             if spinner is not None:
                 spinner.kill()
                 spinner.wait()
-    return {"design": describe(lhs), "lhs_run": figures, "fresh_interpreter": again}
+    return {"design": describe(lhs), "lhs_run": figures, "lhs_command": command,
+            "fresh_interpreter": again}
 
 
 # --- peak memory ----------------------------------------------------------------------------
@@ -570,6 +588,15 @@ def table(report: dict[str, Any]) -> str:
         run = found_analysis["lhs_run"]
         rows.append(("  Latin hypercube, same size (delta), 2 workers: runs | analyse",
                      f"{run['runs_seconds']:.2f} s | {run['analyse_seconds']:.2f} s"))
+        command = found_analysis.get("lhs_command")
+        if command:
+            rows.append(("  Latin hypercube, `simulator explore --workers 2` (fresh "
+                         "interpreter): wall | runs | after the last task",
+                         f"{command['wall_seconds']:.2f} s | "
+                         f"{command['phases'].get('runs_seconds', 0):.2f} s | "
+                         f"{command['phases'].get('after_last_task_seconds', 0):.2f} s"
+                         + ("" if command["outcomes_identical_to_api_run"]
+                            else " (outcomes differ from the API run's)")))
         for condition, designs in found_analysis["fresh_interpreter"].items():
             for sampler, found in designs.items():
                 default, single = (found[k] for k in ("default BLAS threads",

@@ -362,3 +362,11 @@ def test_the_report_of_an_unfinished_exploration_says_what_to_do(small, tmp_path
     assert main(["report", str(stopped)]) == 2
     assert "the exploration has not finished (it is interrupted); run `simulator explore` " \
         "again" in capsys.readouterr().err
+
+
+def test_an_exploration_that_keeps_no_series(tmp_path):
+    config = write(tmp_path / "bare.yaml", SMALL.replace("keep_series: 3", "keep_series: 0")
+                   .replace("futures: 40", "futures: 20"))
+    result = explore(config, tmp_path / "out", workers=1)
+    assert result.manifest.kept_series == [] and result.series.empty
+    assert not any((tmp_path / "out").glob("series/*.parquet"))

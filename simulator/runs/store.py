@@ -987,10 +987,14 @@ class ExplorationResult:
     @property
     def series(self) -> pd.DataFrame:
         """The time series of the futures kept (`manifest.kept_series`), every policy and
-        replication."""
+        replication; none with `keep_series: 0`."""
+        import pandas as pd
         import pyarrow.parquet as pq
 
-        return pq.read_table(str(self.directory / SERIES), partitioning=None).to_pandas()
+        folder = self.directory / SERIES
+        if not any(folder.glob("*.parquet")):
+            return pd.DataFrame(columns=["future"])
+        return pq.read_table(str(folder), partitioning=None).to_pandas()
 
     def __repr__(self) -> str:
         return f"ExplorationResult({str(self.directory)!r})"
