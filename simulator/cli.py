@@ -13,8 +13,9 @@ import math
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from simulator.errors import UserError
 
@@ -337,16 +338,11 @@ def compare_command(arguments: argparse.Namespace) -> int:
 
     plan = load_experiment(arguments.experiment)
     out = arguments.out or Path("results") / plan.name
-    stop_on_terminate()
-    try:
-        with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
-            result = run_experiment(plan, out, workers=arguments.workers,
-                                    scheduler=arguments.scheduler, timeout=arguments.timeout,
-                                    force=arguments.force, progress=progress,
-                                    contention=progress.contention if progress else None)
-    except KeyboardInterrupt:
-        print(f"interrupted: finished runs are kept in {out}/; run the same command again "
-              "to resume", file=sys.stderr)
+    result = interruptible(out, arguments, lambda progress: run_experiment(
+        plan, out, workers=arguments.workers, scheduler=arguments.scheduler,
+        timeout=arguments.timeout, force=arguments.force, progress=progress,
+        contention=progress.contention if progress else None))
+    if result is None:
         return 130
     if not arguments.no_plots:
         draw_plots(arguments, out)
@@ -360,15 +356,10 @@ def explore_command(arguments: argparse.Namespace) -> int:
 
     plan = load_exploration(arguments.exploration)
     out = arguments.out or Path("results") / plan.name
-    stop_on_terminate()
-    try:
-        with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
-            result = explore(plan, out, workers=arguments.workers,
-                             scheduler=arguments.scheduler, timeout=arguments.timeout,
-                             force=arguments.force, progress=progress)
-    except KeyboardInterrupt:
-        print(f"interrupted: finished runs are kept in {out}/; run the same command again "
-              "to resume", file=sys.stderr)
+    result = interruptible(out, arguments, lambda progress: explore(
+        plan, out, workers=arguments.workers, scheduler=arguments.scheduler,
+        timeout=arguments.timeout, force=arguments.force, progress=progress))
+    if result is None:
         return 130
     if not arguments.no_plots:
         draw_plots(arguments, out)
@@ -376,6 +367,23 @@ def explore_command(arguments: argparse.Namespace) -> int:
 
     print(console_summary(result))
     return EXIT_OK
+
+
+Made = TypeVar("Made")
+
+
+def interruptible(out: Path, arguments: argparse.Namespace,
+                  run: Callable[[ProgressBar | None], Made]) -> Made | None:
+    """`run(progress bar)`, with a bar if asked for on a terminal; None if Ctrl-C or SIGTERM
+    stopped it, said with how to resume."""
+    stop_on_terminate()
+    try:
+        with ProgressBar(not arguments.no_progress and sys.stderr.isatty()) as progress:
+            return run(progress)
+    except KeyboardInterrupt:
+        print(f"interrupted: finished runs are kept in {out}/; run the same command again "
+              "to resume", file=sys.stderr)
+        return None
 
 
 def stop_on_terminate() -> None:

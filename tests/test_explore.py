@@ -256,11 +256,16 @@ def test_two_workers_and_dask_write_the_same_files(small, tmp_path):
     assert data_files(tmp_path / "dask") == reference
 
 
+def explore_command(config: Path, out: Path) -> list[str]:
+    """`simulator explore` as a user types it, on 2 workers."""
+    return [sys.executable, "-m", "simulator", "explore", str(config), "--out", str(out),
+            "--workers", "2", "--no-progress", "--no-plots"]
+
+
 def test_a_killed_exploration_resumes_to_the_same_files(small, tmp_path):
     config = write(tmp_path / "small.yaml", SMALL)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "simulator", "explore", str(config), "--out", str(out),
-               "--workers", "2", "--no-progress", "--no-plots"]
+    command = explore_command(config, out)
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     finished = not wait_for_runs(out, 3, process)  # 3 tasks journalled: then kill
@@ -334,8 +339,7 @@ def test_the_python_api(small, tmp_path):
 def test_sigterm_stops_an_exploration_that_resumes(tmp_path):
     config = write(tmp_path / "small.yaml", SMALL)
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "simulator", "explore", str(config), "--out", str(out),
-               "--workers", "2", "--no-progress", "--no-plots"]
+    command = explore_command(config, out)
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True)
     running = wait_for_runs(out, 2, process)

@@ -122,10 +122,9 @@ class Drivers:
 def drivers(found: Explored) -> list[Drivers]:
     """For each outcome, which uncertainties move it: once if the policies agree, else one
     finding per policy."""
-    table = found.sensitivity
-    if table.empty:
+    whole = found.main_indices
+    if whole.empty:
         return []
-    whole = table[table["year"].isna() & (table["index"] == found.main_index)]
     result = []
     for outcome in found.outcome_names:
         per_policy = {policy: whole[(whole["policy"] == policy) & (whole["outcome"] == outcome)]

@@ -178,10 +178,9 @@ def _cell(row: pd.Series) -> Cell:
 def _index_tables(found: Explored) -> list[tuple[Kpi, list[IndexRow]]]:
     """Per outcome, each uncertainty's main index under each policy, most influential
     first."""
-    table = found.sensitivity
-    if table.empty:
+    whole = found.main_indices
+    if whole.empty:
         return []
-    whole = table[table["year"].isna() & (table["index"] == found.main_index)]
     result = []
     for outcome in found.outcome_names:
         rows = {(row["uncertainty"], row["policy"]): row

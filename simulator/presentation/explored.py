@@ -92,6 +92,15 @@ class Explored:
         return MAIN_INDEX[METHODS[self.sampler]]
 
     @property
+    def main_indices(self) -> pd.DataFrame:
+        """The main index of every uncertainty, outcome and policy over the whole run (not
+        year by year): what the uncertainties are ranked by."""
+        table = self.sensitivity
+        if table.empty:
+            return table
+        return table[table["year"].isna() & (table["index"] == self.main_index)]
+
+    @property
     def satisficing(self) -> dict[str, Bounds]:
         return {kpi: (bounds["min"], bounds["max"])
                 for kpi, bounds in self.exploration["satisficing"].items()}
