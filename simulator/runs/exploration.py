@@ -182,6 +182,12 @@ class Exploration(Model):
         if "levels" in self.model_fields_set and self.sampler != "factorial":
             problems.append((("levels",), "applies to `sampler: factorial` only"))
         if self.sampler == "factorial":
+            grid = self.levels ** len(self.uncertainties)
+            if grid > MAX_FUTURES:
+                problems.append((("levels",), f"{self.levels} levels of "
+                                 f"{len(self.uncertainties)} uncertainties make {grid:,} "
+                                 f"futures, more than {MAX_FUTURES:,}: take fewer levels, or "
+                                 "a sampled design"))
             if self.futures is not None:
                 problems.append((("futures",), size_problem(
                     "factorial", len(self.uncertainties), self.futures, self.levels)
