@@ -18,8 +18,10 @@ test: $(STAMP)
 	@# the checks people use to help themselves: lint and types, so the hints stay true
 	$(BIN)/ruff check simulator tests benchmarks
 	$(BIN)/mypy
-	@# pytest exits 5 when it collects no tests: that is a failure here, not a pass.
-	$(BIN)/python -m pytest; status=$$?; \
+	@# pytest exits 5 when it collects no tests: that is a failure here, not a pass. The
+	@# tests run in a process per core (pytest-xdist), a file's tests in one process, so that a
+	@# module's expensive fixture is made once.
+	$(BIN)/python -m pytest -n auto --dist loadfile; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "error: no tests were collected" >&2; exit 1; fi; \
 	exit $$status
 	@# the validation suite: what the model must show (validation/*.yaml)
