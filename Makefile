@@ -3,6 +3,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# uv installs in about 3 s what pip installs in about 35 (2 cores, a nearby package index):
+# it is used when it is on the PATH, and pip otherwise.
+UV := $(shell command -v uv 2>/dev/null)
+ifdef UV
+INSTALL := $(UV) pip install --quiet --python $(BIN)/python
+else
+INSTALL := $(BIN)/python -m pip install --quiet
+endif
 
 .PHONY: run test explore bench install clean
 
@@ -34,15 +42,19 @@ explore: $(STAMP)
 
 bench: $(STAMP)
 	@# timed runs, not tests: each script prints a table and writes benchmarks/results/*.json
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	$(INSTALL) -e '.[bench]'
 	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
+ifdef UV
+	$(UV) venv --quiet --allow-existing --python $(PYTHON) $(VENV)
+else
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+endif
+	$(INSTALL) -e '.[test]'
 	touch $(STAMP)
 
 clean:
