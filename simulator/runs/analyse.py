@@ -36,7 +36,7 @@ SUFFICIENCY_COLUMNS = ["analysis", "policy", "outcome", "criterion", "value", "e
 def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame
             ) -> tuple[list[str], dict[str, str]]:
     """Write the outcomes and every analysis; the files written, and what was left out."""
-    from simulator.analysis.robustness import replication_means
+    from simulator.analysis.robustness import replication_means, variance_split
 
     exploration = plan.exploration
     policies = list(plan.policies)
@@ -63,7 +63,7 @@ def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame
     checks.append(robust_checks)
     if note:
         left_out["robustness"] = note
-    tables[VARIANCE] = _variance(runs, exploration.outcomes, policies)
+    tables[VARIANCE] = variance_split(runs, exploration.outcomes, policies)
     sensitivity, sensitivity_checks = _sensitivity(plan, runs, means)
     tables[SENSITIVITY] = sensitivity
     checks.append(sensitivity_checks)
@@ -122,12 +122,6 @@ def _robustness(runs: pd.DataFrame, outcomes: list[str],
         "value": checks.first_share, "enough": checks.enough,
         "futures_needed": checks.futures_needed})
     return table, checks, note
-
-
-def _variance(runs: pd.DataFrame, outcomes: list[str], policies: list[str]) -> pd.DataFrame:
-    from simulator.analysis.robustness import variance_split
-
-    return variance_split(runs, outcomes, policies)
 
 
 def _sensitivity(plan: ExplorationPlan, runs: pd.DataFrame, means: pd.DataFrame

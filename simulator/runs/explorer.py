@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -54,9 +54,6 @@ from simulator.runs.store import (
     versions,
     write_manifest,
 )
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 RUNS_PER_TASK = 100
 """Runs a task aims at: a few seconds of work, so a file holds many runs and progress moves."""
@@ -191,8 +188,8 @@ def explore(exploration: str | Path | ExplorationPlan, out: str | Path | None = 
                    progress or (lambda done, total, failed: None))
         from simulator.runs.analyse import analyse
 
-        _remove_unrecorded(directory, journal)
-        runs = _runs(directory, plan, journal)
+        _remove_unrecorded(directory, journal)  # then the folder holds each run once
+        runs = ExplorationResult(directory).runs
         written, left_out = analyse(directory, plan, runs)
     except BaseException as error:  # the manifest says the exploration stopped, and when
         _write_manifest(directory, plan, started, "interrupted"
@@ -315,23 +312,6 @@ def _remove_unrecorded(directory: Path, journal: Journal) -> None:
         for path in sorted((directory / folder).glob("*.parquet")):
             if f"{folder}/{path.name}" not in recorded:
                 path.unlink()
-
-
-def _runs(directory: Path, plan: ExplorationPlan, journal: Journal) -> pd.DataFrame:
-    """Every run of the design's futures, from the journal's tasks, in a fixed order."""
-    import pandas as pd
-    import pyarrow.parquet as pq
-
-    futures = len(plan.design)
-    files = [str(directory / task_file(RUNS, entry["task"])) for entry in journal.runs.values()
-             if min(entry["futures"]) < futures]
-    table = pq.read_table(files, partitioning=None).to_pandas() if files else pd.DataFrame(
-        columns=list(RUN_COLUMNS))
-    table = table[table.future < futures]
-    order = {name: position for position, name in enumerate(plan.policies)}
-    return (table.assign(_order=table.policy.map(order))
-            .sort_values(["future", "_order", "replication"]).drop(columns="_order")
-            .reset_index(drop=True))
 
 
 def _write_manifest(directory: Path, plan: ExplorationPlan, started: datetime,
