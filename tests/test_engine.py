@@ -3,7 +3,6 @@ solve."""
 
 from __future__ import annotations
 
-import functools
 import math
 
 import numpy as np
@@ -210,20 +209,53 @@ def test_the_highest_tension_since_the_last_sample_keeps_the_peak(minimal):
     assert at[90.0][highest] == at[90.0][current]
 
 
-def test_batched_recording_equals_recording_each_sample_alone(baseline, monkeypatch):
-    """The recorder works out metrics for a batch of samples at once; a batch of one
-    sample must give the same bits, and the last row must agree with the final state."""
-    batched = run_one(baseline, seed=3)
-    monkeypatch.setattr(simulator.model.engine, "Recorder",
-                        functools.partial(simulator.model.engine.Recorder, batch_bytes=1))
-    alone = run_one(baseline, seed=3)
-    for name in ("series", "nations", "regions"):
-        assert np.array_equal(getattr(batched, name), getattr(alone, name), equal_nan=True)
-    allies = [i for i, role in enumerate(batched.roles) if role == "ally"]
-    partners = [i for i, role in enumerate(batched.roles) if role == "partner"]
-    last = dict(zip(SERIES_METRICS, batched.series[-1], strict=True))
-    assert last["trust_ally_partner"] == batched.trust[np.ix_(allies, partners)].mean()
-    assert last["trust_partner_ally"] == batched.trust[np.ix_(partners, allies)].mean()
+def test_the_recorded_metrics_agree_with_numpy_on_the_final_state(baseline):
+    """The recorder works its metrics out in one compiled pass over the cells; at the
+    horizon they must agree, to rounding, with the same definitions written in numpy
+    on the world's final snapshot (trust and interoperability as whole matrices)."""
+    simulation = engine.build(baseline, seed=3)
+    horizon = baseline.horizon_days
+    simulation.env.run(until=horizon)
+    world, recorder = simulation.world, simulation.recorder
+    engaged = horizon - world.trained_together <= baseline.parameters.engaged_within_days
+    recorder.sample(horizon)
+    last = dict(zip(SERIES_METRICS, recorder.series[recorder.samples - 1], strict=True))
+    final = world.snapshot(horizon)
+    allies, partners = world.allies, world.partners
+    interop = final.interoperability(world.weights)
+    ally_partner = interop[np.ix_(allies, partners)]
+    upper = np.triu_indices(len(allies), k=1)
+    shares = dynamics.sharing(final.trust, world.share_threshold)
+    warned = dynamics.warned(shares[:, allies], world.is_ally)
+    coverage = [warned[world.region_of == r].mean() for r in range(len(world.region_ids))]
+    pair_means = (np.where(engaged, ally_partner, 0).sum(-1)
+                  / np.maximum(engaged.sum(-1), 1))
+    expected = {
+        "interop_ally_partner": ally_partner.mean(),
+        "interop_ally_ally": interop[allies[upper[0]], allies[upper[1]]].mean(),
+        "compatible_share": (ally_partner.mean(-1) >= 0.5).mean(),
+        "engaged_pairs": engaged.any(-1).sum(),
+        "interop_engaged": ally_partner[engaged].mean(),
+        "engaged_compatible_share": (pair_means[engaged.any(-1)] >= 0.5).mean(),
+        "trust_ally_partner": final.trust[np.ix_(allies, partners)].mean(),
+        "trust_partner_ally": final.trust[np.ix_(partners, allies)].mean(),
+        "sharing_links": shares.sum() // 2,
+        "early_warning": np.mean(coverage),
+        "partner_standards": final.standards[partners].mean(),
+        "partner_proficiency": final.proficiency[partners].mean(),
+        "partner_capability": final.capability[partners].mean(),
+        "partner_stability": final.stability[partners].mean(),
+        "max_tension": final.tension.max(),
+    }
+    assert engaged.any() and 0 < expected["sharing_links"]  # nothing vacuous
+    for name, value in expected.items():
+        assert last[name] == pytest.approx(value, rel=1e-12, abs=1e-15), name
+    nations = recorder.nations[recorder.samples - 1]
+    np.testing.assert_allclose(nations, np.column_stack([
+        final.standards.mean(-1), final.proficiency.mean(-1), final.capability,
+        final.stability, final.openness]), rtol=1e-12)
+    regions = recorder.regions[recorder.samples - 1]
+    np.testing.assert_allclose(regions, np.column_stack([final.tension, coverage]), rtol=1e-12)
 
 
 def test_metrics_stay_in_their_ranges(baseline):

@@ -84,7 +84,7 @@ def learn(level: Values, gain: Values) -> Values: ...
 
 def learn(level: Values, gain: Values) -> Values:
     """The learning rule with diminishing returns: `x + g * (1 - x)`."""
-    return level + gain * (1.0 - np.asarray(level))
+    return level + gain * (1.0 - level)
 
 
 def trained_steady_state(gain: float, rate: float, interval_days: float) -> float:
@@ -110,10 +110,7 @@ def trust(positive: Values, negative: Values, prior: Values, prior_weight: float
     With `out` the same arithmetic runs without fresh memory, and `positive`
     (an array then) is overwritten: large batches of matrices cost nothing new."""
     if out is None:
-        positive = np.asarray(positive)
-        return (prior_weight * np.asarray(prior) + positive) / (
-            prior_weight + positive + np.asarray(negative)
-        )
+        return (prior_weight * prior + positive) / (prior_weight + positive + negative)
     positive = typing.cast(NDArray[np.float64], positive)  # an array with `out`, as said
     np.add(np.multiply(prior, prior_weight, out=out), positive, out=out)
     denominator = np.add(np.add(positive, prior_weight, out=positive), negative, out=positive)
@@ -150,8 +147,8 @@ def interoperability(standards_i: Values, standards_j: Values,
     if out is None:
         return (
             w_standards * np.minimum(standards_i, standards_j)
-            + w_proficiency * np.sqrt(np.asarray(proficiency_i) * proficiency_j)
-            + w_familiarity * np.asarray(familiarity)
+            + w_proficiency * np.sqrt(proficiency_i * proficiency_j)
+            + w_familiarity * familiarity
         )
     if scratch is None:
         raise ValueError("interoperability with `out` needs `scratch` of the same shape")

@@ -212,7 +212,7 @@ class Activities:
         weight = weights.success if success else weights.failure
         joint.add_evidence(success, weight * exercise.intensity)
         joint.commit()
-        world.note_training(now, world.training_cells(participants, domains))
+        world.note_training(now, participants, domains)
         self.counts.exercises_held += 1
         self.counts.partner_participations += int(is_partner.sum())
         self._log("exercise_end", f"exercises.{exercise.id}", success=bool(success),

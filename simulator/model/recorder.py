@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import NDArray
 
-from simulator.model import dynamics
+from simulator.model import dynamics, kernels
+from simulator.model.kernels import Floats, Positions, kernel
 from simulator.model.metrics import (
     COUNT_METRICS,
     NATION_METRICS,
@@ -20,8 +21,7 @@ from simulator.model.metrics import (
     STATE_METRICS,
     Counts,
 )
-from simulator.model.state import Positions
-from simulator.model.world import Snapshot, World
+from simulator.model.world import World
 
 
 def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:
@@ -33,15 +33,14 @@ def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:
 class Recorder:
     """Fills one row per sample time; the engine turns the blocks into tables at the end.
 
-    A sample only copies the world's state (two flat arrays) and the counts; the
-    metrics are worked out for a batch of samples at once, each a handful of
-    whole-array operations along a leading sample axis, with the same arithmetic
-    per sample (and so the same bits) as one at a time. Batches are sized to stay
-    in cache, so large worlds take small batches.
+    A sample decays a copy of the world's state to its time (a handful of
+    whole-array numpy operations), then one compiled pass over the cells works out
+    every metric (`_metrics`) straight into the sample's rows: the ally-partner
+    interoperability, trust and sharing that make up most of a sample never
+    exist as arrays of their own.
     """
 
-    def __init__(self, world: World, counts: Counts, times: NDArray[np.float64],
-                 batch_bytes: int = 2**21):
+    def __init__(self, world: World, counts: Counts, times: NDArray[np.float64]):
         if list(vars(counts)) != list(COUNT_METRICS):  # `sample` copies them in this order
             raise ValueError("counts must hold exactly the fields of Counts, in order")
         self.world = world
@@ -52,141 +51,155 @@ class Recorder:
         self.nations = np.full((len(times), nations, len(NATION_METRICS)), np.nan)
         self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
         self.samples = 0
-        allies, partners = world.allies, world.partners
-        self.ally_partner = (allies[:, None], partners[None, :])
-        self.partner_ally = (partners[:, None], allies[None, :])
-        upper = np.triu_indices(len(allies), k=1)
-        self.ally_pairs = (allies[upper[0]], allies[upper[1]])  # each pair of allies once
-        self.membership = (world.region_of[:, None] == np.arange(regions)).astype(float)
-        self.region_sizes = self.membership.sum(axis=0)
-
-        state = world.state.values
-        # a sample's state, and about the largest arrays worked out from it
-        per_sample = state.nbytes + 8 * (4 * nations**2 + len(allies) * nations
-                                         * len(world.domains))
-        self.batch = int(np.clip(batch_bytes // per_sample, 1, len(times)))
-        self._values = np.empty((self.batch, state.size))
-        self._elapsed = np.empty((self.batch, state.size))
-        self._held = 0
-        # kept, not allocated per sample: fresh large arrays cost page faults (in a
-        # 500-nation world about a third of a sample's time)
-        domains = len(world.domains)
-        self._ally_partner = np.empty((self.batch, len(allies), len(partners), domains))
-        self._ally_ally = np.empty((self.batch, len(upper[0]), domains))
-        self._scratch = np.empty(max(self._ally_partner.size, self._ally_ally.size))
-        self._engaged = np.empty(self._ally_partner.shape, dtype=bool)
-        self._tension_high = np.empty(self.batch)
+        layout = world.state.layout
+        self.starts = np.array([layout[name][0].start for name in QUANTITIES])
         self.engaged_within = world.scenario.parameters.engaged_within_days
+        self._levels = np.empty_like(world.state.values)
+        self._trust = np.empty((nations, nations))
+        # kept, not allocated per sample: fresh large arrays cost page faults
 
     def sample(self, time: float) -> None:
-        """Keep the state at `time` for the next row; work out the metrics when the batch
-        is full or the run is over."""
-        held, state = self._held, self.world.state
-        self._values[held] = state.values
-        np.subtract(time, state.stamps, out=self._elapsed[held])
-        np.less_equal(time - self.world.trained_together, self.engaged_within,
-                      out=self._engaged[held])
-        self._tension_high[held] = self.world.take_tension_high()
-        self.series[self.samples, len(STATE_METRICS):] = list(vars(self.counts).values())
+        """Record the metrics of the world at `time` in the next row."""
+        world, state, row = self.world, self.world.state, self.samples
+        levels = self._levels
+        np.subtract(time, state.stamps, out=levels)
+        dynamics.decayed(state.values, state.rates, levels, out=levels)
+        _metrics(levels, self.starts, world.allies, world.partners, world.is_ally,
+                 world.region_of, world.trust_prior, world.prior_weight,
+                 world.share_threshold, world.weights, world.base_capability,
+                 world.base_stability, world.base_openness, world.trained_together,
+                 float(time), self.engaged_within, world.take_tension_high(), self._trust,
+                 self.series[row], self.nations[row], self.regions[row])
+        self.series[row, len(STATE_METRICS):] = list(vars(self.counts).values())
         self.samples += 1
-        self._held += 1
-        if self._held == self.batch or self.samples == len(self.times):
-            self._record_held()
-
-    def _record_held(self) -> None:
-        held, self._held = self._held, 0
-        rows = slice(self.samples - held, self.samples)
-        snapshot = self.world.snapshots(self._values[:held], self._elapsed[:held])
-        shares = dynamics.sharing(snapshot.trust, self.world.share_threshold)
-        warning = self._early_warning(shares)
-        self.series[rows, : len(STATE_METRICS)] = np.column_stack(
-            self._state_metrics(snapshot, shares, warning, self._engaged[:held],
-                                self._tension_high[:held]))
-        nations = self.nations[rows]
-        nations[..., 0] = snapshot.standards.mean(axis=-1)
-        nations[..., 1] = snapshot.proficiency.mean(axis=-1)
-        nations[..., 2] = snapshot.capability
-        nations[..., 3] = snapshot.stability
-        nations[..., 4] = snapshot.openness
-        self.regions[rows, :, 0] = snapshot.tension
-        self.regions[rows, :, 1] = warning
-
-    def _early_warning(self, shares: NDArray[np.bool_]) -> NDArray[np.float64]:
-        """`dynamics.early_warning` for every sample and region (0 for an empty region)."""
-        world = self.world
-        covered = dynamics.warned(shares[..., world.allies], world.is_ally)
-        counts = covered @ self.membership  # whole numbers: exact in any order
-        return np.divide(counts, self.region_sizes, out=np.zeros_like(counts),
-                         where=self.region_sizes > 0)
-
-    def _interoperability(self, snapshot: Snapshot, cells: tuple[Positions, Positions],
-                          buffer: NDArray[np.float64]) -> NDArray[np.float64]:
-        """`Snapshot.interoperability_between` the nations `cells`, in the recorder's buffers."""
-        out = buffer[: len(snapshot.tension)]
-        scratch = self._scratch[: out.size].reshape(out.shape)
-        return snapshot.interoperability_between(*cells, self.world.weights, out, scratch)
-
-    def _state_metrics(self, snapshot: Snapshot, shares: NDArray[np.bool_],
-                       warning: NDArray[np.float64], engaged: NDArray[np.bool_],
-                       tension_high: NDArray[np.float64]) -> list[NDArray[np.float64]]:
-        """The state metrics of a batch of snapshots, in the order of `STATE_METRICS`;
-        `engaged` marks the ally-partner pairs and domains trained in lately, and
-        `tension_high` is the highest tension exercises left since the previous sample."""
-        partners = self.world.partners
-        ally_partner = self._interoperability(snapshot, self.ally_partner, self._ally_partner)
-        ally_ally = self._interoperability(snapshot, self.ally_pairs, self._ally_ally)
-        compatible = ally_partner.mean(axis=-1) >= dynamics.LEVEL_EDGES[1]  # level 2 or more
-        trust = snapshot.trust
-        engaged_interoperability = np.where(engaged, ally_partner, 0.0)
-        engaged_pairs = engaged.any(axis=-1)
-        domains_engaged = np.count_nonzero(engaged, axis=-1)
-        pair_means = engaged_interoperability.sum(axis=-1) / np.maximum(domains_engaged, 1)
-        engaged_compatible = np.logical_and(engaged_pairs, pair_means >= dynamics.LEVEL_EDGES[1])
-        return [
-            _means(ally_partner),
-            _means(ally_ally),
-            _means(compatible),
-            _counts(engaged_pairs),
-            _ratio(_sums(engaged_interoperability), _counts(engaged)),
-            _ratio(_counts(engaged_compatible), _counts(engaged_pairs)),
-            _means(trust[..., self.ally_partner[0], self.ally_partner[1]]),
-            _means(trust[..., self.partner_ally[0], self.partner_ally[1]]),
-            np.count_nonzero(shares, axis=(-2, -1)) // 2,  # symmetric, never with oneself
-            _means(warning),
-            _means(snapshot.standards[..., partners, :]),
-            _means(snapshot.proficiency[..., partners, :]),
-            _means(snapshot.capability[..., partners]),
-            _means(snapshot.stability[..., partners]),
-            snapshot.tension.max(axis=-1),
-            np.maximum(snapshot.tension.max(axis=-1, initial=0.0), tension_high),
-        ]
 
 
-def _sums(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The sum of each sample (first axis) over everything else, in the order `_means` sums."""
-    return np.ascontiguousarray(values).reshape(len(values), -1).sum(axis=1)
+COMPATIBLE = dynamics.LEVEL_EDGES[1]
+"""Interoperability level 2 (compatible) begins here."""
 
 
-def _counts(marks: ArrayLike) -> NDArray[np.intp]:
-    """How many cells of each sample (first axis) are marked."""
-    array = np.asarray(marks)
-    return np.count_nonzero(array.reshape(len(array), -1), axis=1)
+@kernel
+def _unit(value: float) -> float:
+    """Clipped to [0, 1]."""
+    return min(1.0, max(0.0, value))
 
 
-def _ratio(numerators: NDArray[np.float64] | NDArray[np.intp],
-           denominators: NDArray[np.intp]) -> NDArray[np.float64]:
-    """Each sample's numerator over its denominator, NaN where that is 0 (an empty set)."""
-    return np.divide(numerators, denominators, out=np.full(len(numerators), math.nan),
-                     where=denominators > 0)
+QUANTITIES = ("standards", "proficiency", "familiarity", "positive", "negative",
+              "capability_gained", "stability_lost", "openness_lost", "tension")
+"""The quantities of the state the metrics read, in the order `_metrics` takes their starts."""
 
 
-def _means(values: NDArray[np.float64]) -> NDArray[np.float64]:
-    """The mean of each sample (first axis) over everything else, NaN for an empty set
-    (without numpy's warning): per sample the same sum, in the same order, and the
-    same division as `np.mean` of that sample alone. Fancy indexing behind a leading
-    axis can leave that axis innermost in memory, where numpy would sum across
-    samples in another order: hence the C-ordered copy."""
-    flat = np.ascontiguousarray(values).reshape(len(values), -1)
-    if flat.shape[1] == 0:
-        return np.full(len(values), math.nan)
-    return flat.sum(axis=1) / flat.shape[1]
+@kernel
+def _metrics(levels: Floats, starts: Positions, allies: Positions, partners: Positions,
+             is_ally: NDArray[np.bool_], region_of: Positions, prior: Floats,
+             prior_weight: float, threshold: float, weights: tuple[float, float, float],
+             base_capability: Floats, base_stability: Floats, base_openness: Floats,
+             trained_together: Floats, time: float, engaged_within: float, tension_high: float,
+             trust: Floats, series: Floats, nations: Floats, regions: Floats) -> None:
+    """Every metric of docs/model.md section 6 from the state's `levels` at one time,
+    into the sample's `series` (the state metrics, in `STATE_METRICS`' order), `nations`
+    and `regions` rows. Means over an empty set are NaN. `trust` is scratch (N x N)."""
+    n, r = is_ally.size, regions.shape[0]
+    d = (starts[1] - starts[0]) // n
+    standards, proficiency, familiarity = starts[0], starts[1], starts[2]
+    positive, negative = starts[3], starts[4]
+    for i in range(n):
+        for j in range(n):
+            trust[i, j] = kernels.trust(levels[positive + i * n + j],
+                                        levels[negative + i * n + j], prior[i, j], prior_weight)
+
+    def interoperability(i: int, j: int, domain: int) -> float:
+        return kernels.interoperability(
+            levels[standards + i * d + domain], levels[standards + j * d + domain],
+            levels[proficiency + i * d + domain], levels[proficiency + j * d + domain],
+            levels[familiarity + i * n + j], weights)
+
+    compatible = COMPATIBLE
+    a_count, p_count = allies.size, partners.size
+    total = engaged_total = 0.0
+    compatible_pairs = engaged_cells = engaged_pairs = engaged_compatible = 0
+    trust_ap = trust_pa = 0.0
+    for a in range(a_count):
+        for p in range(p_count):
+            pair_total = engaged_sum = 0.0
+            engaged_domains = 0
+            for domain in range(d):
+                value = interoperability(allies[a], partners[p], domain)
+                pair_total += value
+                if time - trained_together[a, p, domain] <= engaged_within:
+                    engaged_sum += value
+                    engaged_domains += 1
+            total += pair_total
+            if pair_total / d >= compatible:
+                compatible_pairs += 1
+            if engaged_domains:
+                engaged_pairs += 1
+                engaged_cells += engaged_domains
+                engaged_total += engaged_sum
+                if engaged_sum / engaged_domains >= compatible:
+                    engaged_compatible += 1
+            trust_ap += trust[allies[a], partners[p]]
+            trust_pa += trust[partners[p], allies[a]]
+    pairs = a_count * p_count
+    series[0] = total / (pairs * d) if pairs else np.nan
+    ally_total, ally_pairs = 0.0, 0
+    for a in range(a_count):
+        for b in range(a + 1, a_count):
+            ally_pairs += 1
+            for domain in range(d):
+                ally_total += interoperability(allies[a], allies[b], domain)
+    series[1] = ally_total / (ally_pairs * d) if ally_pairs else np.nan
+    series[2] = compatible_pairs / pairs if pairs else np.nan
+    series[3] = engaged_pairs
+    series[4] = engaged_total / engaged_cells if engaged_cells else np.nan
+    series[5] = engaged_compatible / engaged_pairs if engaged_pairs else np.nan
+    series[6] = trust_ap / pairs if pairs else np.nan
+    series[7] = trust_pa / pairs if pairs else np.nan
+
+    links = 0
+    for i in range(n):
+        for j in range(i + 1, n):
+            if min(trust[i, j], trust[j, i]) >= threshold:
+                links += 1
+    series[8] = links
+    covered, members = np.zeros(r), np.zeros(r)
+    for i in range(n):
+        members[region_of[i]] += 1
+        warned = is_ally[i]
+        for a in range(a_count):
+            if not warned and allies[a] != i:
+                warned = min(trust[i, allies[a]], trust[allies[a], i]) >= threshold
+        if warned:
+            covered[region_of[i]] += 1
+    tension_start, highest, warning_total = starts[8], 0.0, 0.0
+    for region in range(r):
+        warning = covered[region] / members[region] if members[region] else 0.0
+        tension = levels[tension_start + region]
+        regions[region, 0], regions[region, 1] = tension, warning
+        warning_total += warning
+        highest = max(highest, tension)
+    series[9] = warning_total / r
+
+    partner_sums = np.zeros(4)
+    for i in range(n):
+        standard = skill = 0.0
+        for domain in range(d):
+            standard += levels[standards + i * d + domain]
+            skill += levels[proficiency + i * d + domain]
+        capability = _unit(base_capability[i] + levels[starts[5] + i])
+        stability = _unit(base_stability[i] - levels[starts[6] + i])
+        nations[i, 0], nations[i, 1] = standard / d, skill / d
+        nations[i, 2], nations[i, 3] = capability, stability
+        nations[i, 4] = _unit(base_openness[i] - levels[starts[7] + i])
+        if not is_ally[i]:
+            partner_sums[0] += standard
+            partner_sums[1] += skill
+            partner_sums[2] += capability
+            partner_sums[3] += stability
+    series[10] = partner_sums[0] / (p_count * d) if p_count else np.nan
+    series[11] = partner_sums[1] / (p_count * d) if p_count else np.nan
+    series[12] = partner_sums[2] / p_count if p_count else np.nan
+    series[13] = partner_sums[3] / p_count if p_count else np.nan
+    series[14] = highest
+    series[15] = max(highest, tension_high)
+

@@ -14,14 +14,14 @@ per event, not arithmetic.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from simulator.model import dynamics
+from simulator.model import dynamics, kernels
 from simulator.model.dynamics import Values
 
 Positions = NDArray[np.int64]
@@ -64,43 +64,51 @@ class State:
         return Decaying(self, *self.layout[name])
 
     @overload
-    def at(self, time: float, positions: np.integer, rate: float | None = None) -> float: ...
+    def at(self, time: float, positions: int | np.integer) -> float: ...
     @overload
-    def at(self, time: float, positions: Positions, rate: float | None = None
-           ) -> NDArray[np.float64]: ...
+    def at(self, time: float, positions: Positions) -> NDArray[np.float64]: ...
 
-    def at(self, time: float, positions: Positions | np.integer, rate: float | None = None
-           ) -> Values:
-        """Values at `time` of the cells at `positions`, without changing anything; `rate`
-        when they all belong to one quantity (saves a gather)."""
-        if isinstance(positions, np.integer):  # one cell: plain floats cost far less
-            cell = int(positions)
-            rate = self.rates.item(cell) if rate is None else rate
-            return dynamics.decayed(self.values.item(cell), rate, time - self.stamps.item(cell))
-        rates = self.rates.take(positions) if rate is None else rate
-        return dynamics.decayed(self.values.take(positions), rates,
-                                time - self.stamps.take(positions))
+    def at(self, time: float, positions: Positions | int | np.integer) -> Values:
+        """Values at `time` of the cells at `positions`, without changing anything."""
+        if isinstance(positions, int | np.integer):  # one cell: a plain float
+            return kernels.cell_at(self.values, self.stamps, self.rates, int(positions),
+                                   float(time))
+        levels = kernels.cells_at(self.values, self.stamps, self.rates, positions.ravel(),
+                                  float(time))
+        return levels.reshape(positions.shape)
 
-    def learn(self, time: float, positions: Positions | np.integer, gain: Values,
-              rate: float | None = None) -> None:
+    def learn(self, time: float, positions: Positions | int | np.integer, gain: Values
+              ) -> None:
         """Apply the learning rule to the cells at `positions`, as of `time`."""
-        self.put(time, positions, dynamics.learn(self.at(time, positions, rate), gain))
+        self._change(kernels.learn_cell, kernels.learn_cells, time, positions, gain)
 
-    def add(self, time: float, positions: Positions | np.integer, amount: Values,
-            rate: float | None = None) -> None:
-        self.put(time, positions, self.at(time, positions, rate) + amount)
+    def add(self, time: float, positions: Positions | int | np.integer, amount: Values
+            ) -> None:
+        self._change(kernels.add_to_cell, kernels.add_to_cells, time, positions, amount)
 
-    def scale(self, time: float, positions: Positions | np.integer, factor: float,
-              rate: float | None = None) -> None:
-        self.put(time, positions, self.at(time, positions, rate) * factor)
+    def scale(self, time: float, positions: Positions | int | np.integer, factor: float
+              ) -> None:
+        self.put(time, positions, self.at(time, positions) * factor)
 
-    def put(self, time: float, positions: Positions | np.integer, values: Values) -> None:
+    def put(self, time: float, positions: Positions | int | np.integer, values: Values
+            ) -> None:
         """Write `values`, which are as of `time`, to the cells at `positions`."""
-        if isinstance(positions, np.integer):
-            self.values[positions], self.stamps[positions] = values, time
+        self._change(kernels.put_cell, kernels.put_cells, time, positions, values)
+
+    def _change(self, one: Callable[..., None], each: Callable[..., None], time: float,
+                positions: Positions | int | np.integer, amounts: Values) -> None:
+        """Change the cells at `positions` with the kernel `one` (a single cell) or `each`,
+        given an amount per cell (`amounts` broadcasts to `positions`)."""
+        if isinstance(positions, int | np.integer):
+            one(self.values, self.stamps, self.rates, int(positions), float(amounts),
+                float(time))
             return
-        self.values.put(positions, values)
-        self.stamps.put(positions, time)
+        if not (type(amounts) is np.ndarray and amounts.shape == positions.shape
+                and positions.ndim == 1 and amounts.dtype == np.float64):  # as events give
+            amounts = np.ascontiguousarray(
+                np.broadcast_to(np.asarray(amounts, dtype=float), positions.shape)).ravel()
+            positions = positions.ravel()
+        each(self.values, self.stamps, self.rates, positions, amounts, float(time))
 
     def levels(self, values: NDArray[np.float64], elapsed: NDArray[np.float64]
                ) -> dict[str, NDArray[np.float64]]:
@@ -132,17 +140,17 @@ class Decaying:
 
     def at(self, time: float, cells: Cell | Cells = ...) -> Values:
         """Values of `cells` at `time`, without changing anything."""
-        return self.state.at(time, self.index[cells], self.rate)
+        return self.state.at(time, self.index[cells])
 
     def learn(self, time: float, cells: Cell | Cells, gain: Values) -> None:
         """Apply the learning rule to `cells` at `time`."""
-        self.state.learn(time, self.index[cells], gain, self.rate)
+        self.state.learn(time, self.index[cells], gain)
 
     def add(self, time: float, cells: Cell | Cells, amount: Values) -> None:
-        self.state.add(time, self.index[cells], amount, self.rate)
+        self.state.add(time, self.index[cells], amount)
 
     def scale(self, time: float, cells: Cell | Cells, factor: float) -> None:
-        self.state.scale(time, self.index[cells], factor, self.rate)
+        self.state.scale(time, self.index[cells], factor)
 
 
 def ordered_pairs(members: Sequence[int] | Positions) -> tuple[Positions, Positions]:

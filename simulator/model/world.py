@@ -18,7 +18,7 @@ from typing import overload
 import numpy as np
 from numpy.typing import NDArray
 
-from simulator.model import dynamics
+from simulator.model import dynamics, kernels
 from simulator.model.dynamics import Values
 from simulator.model.schema import Nation, Program, Scenario
 from simulator.model.state import (
@@ -28,7 +28,6 @@ from simulator.model.state import (
     State,
     grid,
     ordered_pairs,
-    pair_positions,
 )
 
 
@@ -84,86 +83,62 @@ class Joint:
     proficiency in its domains, their familiarity with each other, and the trust
     evidence each has about the others.
 
-    They are brought to `time` with one gather; the training methods work on
-    these levels and keep what they change, and `commit` writes it all back with
-    one scatter. Cells are distinct, so the order of the changes does not matter.
+    They are brought to `time` with one gather, into `levels` in the order of
+    `kernels.joint_cells`; the training methods change these levels and mark them
+    `written`, and `commit` writes those back with one scatter (the others keep
+    their values and clocks). Cells are distinct, so the order of the changes does
+    not matter.
     """
 
     def __init__(self, world: World, time: float, members: Positions, domains: Positions):
         self.world, self.time, self.members = world, time, members
-        block, pairs = grid(members, domains), ordered_pairs(members)
-        self.cells = {
-            "standards": world.standards.index[block],
-            "proficiency": world.proficiency.index[block],
-            "familiarity": world.familiarity.index[pairs],
-            "positive": world.positive.index[pairs],
-            "negative": world.negative.index[pairs],
-        }
-        levels = world.state.at(time, np.concatenate([cells.ravel()
-                                                       for cells in self.cells.values()]))
-        self.levels: dict[str, NDArray[np.float64]] = {}
-        start = 0
-        for name, cells in self.cells.items():
-            part = levels[start: start + cells.size]
-            self.levels[name] = part.reshape(cells.shape) if cells.ndim > 1 else part
-            start += cells.size
-        self._changes: list[tuple[Positions, NDArray[np.float64]]] = []
+        self.domains = domains
+        m, d = len(members), len(domains)
+        pairs = m * (m - 1)
+        self.cells = kernels.joint_cells(members, domains, len(world.nation_ids),
+                                         len(world.domains), world.joint_starts)
+        self.levels = world.state.at(time, self.cells)
+        self.written = np.zeros(len(self.cells), dtype=bool)
+        self.spans = {"standards": 0, "proficiency": m * d, "familiarity": 2 * m * d,
+                      "positive": 2 * m * d + pairs, "negative": 2 * m * d + 2 * pairs}
+        """Where each quantity's cells begin in `levels`."""
 
     def mean_interoperability(self) -> float:
         """Mean I over the pairs of members and the domains; a lone nation is its own pair."""
-        left, right = pair_positions(len(self.members))
-        familiarity = self.levels["familiarity"]
-        if len(left) == 0:
-            left = right = np.arange(len(self.members))
-            familiarity = np.ones(len(left))
-        standards, proficiency = self.levels["standards"], self.levels["proficiency"]
-        values = dynamics.interoperability(
-            standards[left], standards[right], proficiency[left], proficiency[right],
-            familiarity[:, None], self.world.weights,
-        )
-        return dynamics.mean(values)
+        return kernels.mean_interoperability(self.levels, len(self.members), len(self.domains),
+                                             self.world.weights)
 
     def interoperability_with_first(self) -> NDArray[np.float64]:
         """I of the first member (a crisis's host) with each member, itself included (with
         familiarity 1: its own readiness), as a mean over the domains."""
-        standards, proficiency = self.levels["standards"], self.levels["proficiency"]
-        others = len(self.members) - 1
-        familiarity = np.concatenate(([1.0], self.levels["familiarity"][:others]))
-        values = dynamics.interoperability(  # pairs (first, j) come first in `levels`
-            standards[[0]], standards, proficiency[[0]], proficiency, familiarity[:, None],
-            self.world.weights,
-        )
-        return values.mean(axis=-1)
+        return kernels.interoperability_with_first(self.levels, len(self.members),
+                                                   len(self.domains), self.world.weights)
 
     def train(self, quantity: str, rate: float, intensity: float,
               who: NDArray[np.bool_] | None = None) -> None:
         """One training of the members (or those marked in `who`) in the domains, under
         the learning rule of docs/model.md section 4.2; `quantity` is standards or proficiency."""
-        rows = slice(None) if who is None else who
-        gain = dynamics.learning_gain(rate, intensity,
-                                      self.world.absorb[self.members[rows]][:, None], 1.0)
-        self._change(self.cells[quantity][rows],
-                     dynamics.learn(self.levels[quantity][rows], gain))
+        who = np.ones(len(self.members), dtype=bool) if who is None else who
+        kernels.train(self.levels, self.written, self.spans[quantity], len(self.domains),
+                      self.world.absorb[self.members], who, rate, intensity)
 
     def acquaint(self, gain: float) -> None:
         """Familiarity learning for every pair of members, the same both ways."""
-        self._change(self.cells["familiarity"], dynamics.learn(self.levels["familiarity"], gain))
+        kernels.learn_span(self.levels, self.written, self.spans["familiarity"],
+                           self.spans["positive"], gain)
 
     def add_evidence(self, success: bool, amount: float) -> None:
         """Trust evidence of every member about every other, good or bad."""
-        kind = "positive" if success else "negative"
-        self._change(self.cells[kind], self.levels[kind] + amount)
+        start = self.spans["positive" if success else "negative"]
+        evidence = slice(start, start + self.spans["positive"] - self.spans["familiarity"])
+        self.levels[evidence] += amount
+        self.written[evidence] = True
 
     def commit(self) -> None:
-        """Write every change back to the world's state."""
-        if self._changes:
-            cells, values = zip(*self._changes, strict=True)
-            self.world.state.put(self.time, np.concatenate([c.ravel() for c in cells]),
-                                 np.concatenate([v.ravel() for v in values]))
-            self._changes.clear()
-
-    def _change(self, cells: Positions, values: NDArray[np.float64]) -> None:
-        self._changes.append((cells, values))
+        """Write every level changed back to the world's state."""
+        state = self.world.state
+        kernels.put_written(state.values, state.stamps, self.cells, self.levels, self.written,
+                            float(self.time))
 
 
 class ModuleEffects:
@@ -200,7 +175,7 @@ class ModuleEffects:
              [program.intensity * (rates.tailored_pressure if program.tailored else 1.0)]),
         ]
         self.capability_gain = float(gain(rates.capability, self.mean_fit))
-        self.together = world.training_cells(np.array([self.partner, self.provider]), domains)
+        self.together, self.domains = np.array([self.partner, self.provider]), domains
         self.trained, self.gains = (np.concatenate(parts) for parts in zip(*trained, strict=True))
         self.added, self.amounts = (np.concatenate(parts) for parts in zip(*added, strict=True))
         self.tolerance, self.bias_weight = rates.influence_tolerance, weights.bias
@@ -213,7 +188,7 @@ class ModuleEffects:
         world.state.learn(time, self.trained, self.gains)
         world.state.add(time, self.added, self.amounts)
         world.train_capability(time, partner, self.capability_gain)
-        world.note_training(time, self.together)
+        world.note_training(time, self.together, self.domains)
         bias = dynamics.bias_evidence(float(world.pressure.at(time, partner)), self.tolerance,
                                       float(world.openness(time, partner)), self.bias_weight)
         if bias > 0:
@@ -276,6 +251,10 @@ class World:
         self.prior_weight = parameters.trust_prior_weight
         self.share_threshold = parameters.sharing.share_threshold
         self._mutual = [self._mutual_cells(members) for members in self.members]
+        self.joint_starts = np.array([self.state.layout[name][0].start for name in
+                                      ("standards", "proficiency", "familiarity", "positive",
+                                       "negative")])
+        """Where the quantities a joint activity reads begin in the state's buffers."""
 
     # --- names to positions -------------------------------------------------------------
 
@@ -323,8 +302,16 @@ class World:
     def trust(self, time: float, cells: Cells = ...) -> NDArray[np.float64]: ...
 
     def trust(self, time: float, cells: tuple[int, int] | Cells = ...) -> Values:
-        return dynamics.trust(self.positive.at(time, cells), self.negative.at(time, cells),
-                              self.trust_prior[cells], self.prior_weight)
+        positive, negative = self.positive.index[cells], self.negative.index[cells]
+        prior = self.trust_prior[cells]
+        if isinstance(positive, np.integer):
+            return dynamics.trust(self.state.at(time, positive), self.state.at(time, negative),
+                                  float(prior), self.prior_weight)
+        trust = kernels.trust_of_cells(self.state.values, self.state.stamps, self.state.rates,
+                                 positive.ravel(), negative.ravel(),
+                                 np.ascontiguousarray(prior).ravel(), self.prior_weight,
+                                 float(time))
+        return trust.reshape(positive.shape)
 
     def take_tension_high(self) -> float:
         """The highest tension of any region since the last call, which starts it afresh."""
@@ -336,11 +323,10 @@ class World:
         """`dynamics.early_warning` of one region, from trust between its members and the
         allies only (not the whole matrix: a crisis should not cost N^2)."""
         evidence, prior, oneself = self._mutual[region]
-        positive, negative = self.state.at(time, evidence, self.positive.rate)
-        trust = dynamics.trust(positive, negative, prior, self.prior_weight)
-        shares = np.minimum(trust[0], trust[1]) >= self.share_threshold
-        shares[oneself] = False
-        return dynamics.early_warning(shares, self.is_ally[self.members[region]])
+        state = self.state
+        return kernels.sharing_share(state.values, state.stamps, state.rates, evidence, prior,
+                                     oneself, self.is_ally[self.members[region]],
+                                     self.prior_weight, self.share_threshold, float(time))
 
     def _mutual_cells(self, members: Positions
                       ) -> tuple[Positions, NDArray[np.float64], NDArray[np.bool_]]:
@@ -351,7 +337,7 @@ class World:
         members, allies = np.broadcast_arrays(members[:, None], self.allies[None, :])
         rows, cols = np.stack([members, allies]), np.stack([allies, members])
         evidence = np.stack([self.positive.index[rows, cols], self.negative.index[rows, cols]])
-        return evidence, self.trust_prior[rows, cols], members == allies
+        return evidence, self.trust_prior[rows, cols], np.ascontiguousarray(members == allies)
 
     def snapshot(self, time: float) -> Snapshot:
         return self.snapshots(self.state.values.copy(), time - self.state.stamps)
@@ -394,18 +380,10 @@ class World:
         capability = _unit(self.base_capability[nation] + before)
         self.state.put(time, gained.index[nation], before + gain * (1.0 - capability))
 
-    def training_cells(self, nations: Positions, domains: Positions) -> Positions:
-        """Where `trained_together` keeps the allies and partners among `nations` in
-        `domains`: positions in its flat view."""
-        allies = self.ally_rank[nations[self.is_ally[nations]]]
-        partners = self.partner_rank[nations[~self.is_ally[nations]]]
-        return np.ravel_multi_index(np.ix_(allies, partners, domains),
-                                    self.trained_together.shape).ravel()
-
-    def note_training(self, time: float, cells: Positions) -> None:
-        """The allies and partners of `cells` (from `training_cells`) trained together at
-        `time`."""
-        self.trained_together.put(cells, time)
+    def note_training(self, time: float, nations: Positions, domains: Positions) -> None:
+        """The allies and partners among `nations` trained together in `domains` at `time`."""
+        kernels.note_training(self.trained_together, self.ally_rank, self.partner_rank,
+                              self.is_ally, nations, domains, float(time))
 
     def train(self, levels: Decaying, time: float, nations: Positions, domains: Positions,
               rate: float, intensity: float, fit: NDArray[np.float64] | float = 1.0) -> None:

@@ -1,0 +1,311 @@
+"""The engine's per-event loops over the cells of the state, compiled where numba is.
+
+An event reads and changes a few dozen cells. As numpy calls, its cost was the
+calls' overhead (about a microsecond each, some forty per exercise), not the
+arithmetic; here each step of an event is one loop over its cells. With numba
+installed (it has wheels for Linux, macOS and Windows) the loops are compiled
+to machine code on first use and the code is cached beside this file (or in the
+user's cache directory when this one is read-only), so a machine compiles them
+once. Without numba, or with `NUMBA_DISABLE_JIT=1`, the same functions run as
+Python: slower, with the same numbers to 1e-12 (`tests/test_kernels.py`).
+
+The formulas are `dynamics.py`'s, compiled from there: this module only walks
+the cells. The state's buffers are `State.values`, `State.stamps` and
+`State.rates`; positions are int64 arrays of cells in them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import typing
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from simulator.model import dynamics
+
+Function = TypeVar("Function", bound=Callable[..., Any])
+
+def _numba() -> Any:
+    """numba, or None where it is not installed."""
+    try:
+        import numba
+        import numba.core.caching
+    except ImportError:  # pragma: no cover - a platform without numba's wheels
+        return None
+    return numba
+
+
+NUMBA = _numba()
+COMPILED = NUMBA is not None and not NUMBA.config.DISABLE_JIT
+"""Whether the kernels run as machine code (or as Python)."""
+SOURCES = ("dynamics.py", "kernels.py", "recorder.py")
+"""The files of the compiled code: the kernels, and the formulas they inline."""
+SOURCES_DIGEST = hashlib.sha256(b"".join(
+    (Path(__file__).parent / name).read_bytes() for name in SOURCES)).hexdigest()
+
+
+def kernel(function: Function) -> Function:
+    """`function` compiled with numba (cached on disk, the GIL released), or as it is."""
+    if not COMPILED:
+        return function
+    compiled = NUMBA.njit(nogil=True)(function)
+    compiled._cache = _fresh_cache(function)  # what `cache=True` sets, but fresher
+    return typing.cast(Function, compiled)
+
+
+def _fresh_cache(function: Callable[..., Any]) -> Any:
+    """numba's on-disk cache of `function`'s machine code, stale when any of `SOURCES`
+    changes: numba's own stamp is the function's file alone (its documented limit),
+    while a kernel inlines the formulas of dynamics.py."""
+    cache = NUMBA.core.caching.FunctionCache(function)
+    index = cache._cache_file
+    index._source_stamp = (index._source_stamp, SOURCES_DIGEST)
+    return cache
+
+
+Floats = NDArray[np.float64]
+Positions = NDArray[np.int64]
+
+# dynamics.py's formulas, compiled, for the loops here and in recorder.py
+decayed = kernel(dynamics.decayed)
+learn = kernel(dynamics.learn)
+learning_gain = kernel(dynamics.learning_gain)
+interoperability = kernel(dynamics.interoperability)
+trust = kernel(dynamics.trust)
+
+
+# --- the state's cells --------------------------------------------------------------------
+
+
+@kernel
+def cell_at(values: Floats, stamps: Floats, rates: Floats, cell: int, time: float) -> float:
+    """One cell's value at `time`."""
+    return decayed(values[cell], rates[cell], time - stamps[cell])
+
+
+@kernel
+def cells_at(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
+             time: float) -> Floats:
+    """The values at `time` of the cells at `positions` (flat)."""
+    levels = np.empty(positions.size)
+    for k in range(positions.size):
+        cell = positions[k]
+        levels[k] = decayed(values[cell], rates[cell], time - stamps[cell])
+    return levels
+
+
+@kernel
+def put_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, level: float,
+             time: float) -> None:
+    """Write `level`, which is as of `time`, to one cell."""
+    values[cell] = level
+    stamps[cell] = time
+
+
+@kernel
+def learn_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, gain: float,
+               time: float) -> None:
+    """The learning rule with `gain` on one cell, as of `time`."""
+    values[cell] = learn(decayed(values[cell], rates[cell], time - stamps[cell]), gain)
+    stamps[cell] = time
+
+
+@kernel
+def add_to_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, amount: float,
+                time: float) -> None:
+    """`amount` added to one cell, as of `time`."""
+    values[cell] = decayed(values[cell], rates[cell], time - stamps[cell]) + amount
+    stamps[cell] = time
+
+
+@kernel
+def put_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions, levels: Floats,
+        time: float) -> None:
+    """`put_cell` of `levels[k]` on the cell at `positions[k]`, for every k."""
+    for k in range(positions.size):
+        put_cell(values, stamps, rates, positions[k], levels[k], time)
+
+
+@kernel
+def learn_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
+          gains: Floats, time: float) -> None:
+    """`learn_cell` with `gains[k]` on the cell at `positions[k]`, for every k."""
+    for k in range(positions.size):
+        learn_cell(values, stamps, rates, positions[k], gains[k], time)
+
+
+@kernel
+def add_to_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
+        amounts: Floats, time: float) -> None:
+    """`add_to_cell` of `amounts[k]` on the cell at `positions[k]`, for every k."""
+    for k in range(positions.size):
+        add_to_cell(values, stamps, rates, positions[k], amounts[k], time)
+
+
+@kernel
+def trust_of_cells(values: Floats, stamps: Floats, rates: Floats, positive: Positions,
+             negative: Positions, prior: Floats, prior_weight: float, time: float) -> Floats:
+    """Trust at `time` from the evidence at `positive` and `negative` and the priors."""
+    levels = np.empty(positive.size)
+    for k in range(positive.size):
+        good = decayed(values[positive[k]], rates[positive[k]], time - stamps[positive[k]])
+        bad = decayed(values[negative[k]], rates[negative[k]], time - stamps[negative[k]])
+        levels[k] = trust(good, bad, prior[k], prior_weight)
+    return levels
+
+
+@kernel
+def sharing_share(values: Floats, stamps: Floats, rates: Floats, evidence: Positions,
+                  prior: Floats, oneself: NDArray[np.bool_], is_ally: NDArray[np.bool_],
+                  prior_weight: float, threshold: float, time: float) -> float:
+    """`dynamics.early_warning` of a region: the share of its members that are allies or
+    share with one (trust both ways at least `threshold`).
+
+    `evidence` is (positive, negative) x (member in ally, ally in member) x member x
+    ally, `prior` the priors of the last three axes and `oneself` where member and
+    ally are one nation."""
+    members, allies = oneself.shape
+    if members == 0:
+        return 0.0
+    warned = 0
+    for i in range(members):
+        if is_ally[i]:
+            warned += 1
+            continue
+        for a in range(allies):
+            if oneself[i, a]:
+                continue
+            lowest = math.inf
+            for way in range(2):
+                good, bad = evidence[0, way, i, a], evidence[1, way, i, a]
+                lowest = min(lowest, trust(
+                    decayed(values[good], rates[good], time - stamps[good]),
+                    decayed(values[bad], rates[bad], time - stamps[bad]),
+                    prior[way, i, a], prior_weight))
+            if lowest >= threshold:
+                warned += 1
+                break
+    return warned / members
+
+
+# --- joint activities: the cells of `world.Joint` ------------------------------------------
+
+
+@kernel
+def joint_cells(members: Positions, domains: Positions, nations: int, domain_count: int,
+                starts: Positions) -> Positions:
+    """The cells a joint activity reads, in `Joint`'s order: the members' standards, then
+    proficiency (member x domain), then familiarity, positive and negative evidence of
+    every ordered pair of members (row by row). `starts` are where those five quantities
+    begin in the state's buffers."""
+    m, d = members.size, domains.size
+    pairs = m * (m - 1)
+    cells = np.empty(2 * m * d + 3 * pairs, dtype=np.int64)
+    k = 0
+    for quantity in range(2):
+        for i in range(m):
+            for j in range(d):
+                cells[k] = starts[quantity] + members[i] * domain_count + domains[j]
+                k += 1
+    for quantity in range(2, 5):
+        for a in range(m):
+            for b in range(m):
+                if a != b:
+                    cells[k] = starts[quantity] + members[a] * nations + members[b]
+                    k += 1
+    return cells
+
+
+@kernel
+def mean_interoperability(levels: Floats, m: int, d: int,
+                          weights: tuple[float, float, float]) -> float:
+    """Mean interoperability over the ordered pairs of members and the domains, from a
+    `Joint`'s levels; a lone nation is its own pair (familiarity 1)."""
+    proficiency, familiarity = m * d, 2 * m * d
+    if m == 1:
+        total = 0.0
+        for j in range(d):
+            total += interoperability(levels[j], levels[j], levels[proficiency + j],
+                                       levels[proficiency + j], 1.0, weights)
+        return total / d
+    total, pair = 0.0, 0
+    for a in range(m):
+        for b in range(m):
+            if a == b:
+                continue
+            for j in range(d):
+                total += interoperability(
+                    levels[a * d + j], levels[b * d + j], levels[proficiency + a * d + j],
+                    levels[proficiency + b * d + j], levels[familiarity + pair], weights)
+            pair += 1
+    return total / (pair * d)
+
+
+@kernel
+def interoperability_with_first(levels: Floats, m: int, d: int,
+                                weights: tuple[float, float, float]) -> Floats:
+    """Interoperability of the first member with each member (itself with familiarity 1),
+    as a mean over the domains, from a `Joint`'s levels."""
+    proficiency, familiarity = m * d, 2 * m * d
+    means = np.empty(m)
+    for b in range(m):
+        known = 1.0 if b == 0 else levels[familiarity + b - 1]  # pairs (0, b) come first
+        total = 0.0
+        for j in range(d):
+            total += interoperability(levels[j], levels[b * d + j], levels[proficiency + j],
+                                       levels[proficiency + b * d + j], known, weights)
+        means[b] = total / d
+    return means
+
+
+@kernel
+def train(levels: Floats, written: NDArray[np.bool_], start: int, d: int, absorb: Floats,
+          who: NDArray[np.bool_], rate: float, intensity: float) -> None:
+    """One training of the members marked in `who`, in every domain: the learning rule on
+    the block of `levels` (member x domain) that begins at `start`; marks them `written`."""
+    for i in range(absorb.size):
+        if who[i]:
+            gain = learning_gain(rate, intensity, absorb[i], 1.0)
+            for j in range(start + i * d, start + (i + 1) * d):
+                levels[j] = learn(levels[j], gain)
+                written[j] = True
+
+
+@kernel
+def learn_span(levels: Floats, written: NDArray[np.bool_], start: int, stop: int,
+               gain: float) -> None:
+    """The learning rule with one `gain` on `levels[start:stop]`; marks them `written`."""
+    for k in range(start, stop):
+        levels[k] = learn(levels[k], gain)
+        written[k] = True
+
+
+@kernel
+def put_written(values: Floats, stamps: Floats, positions: Positions, levels: Floats,
+                written: NDArray[np.bool_], time: float) -> None:
+    """`levels[k]`, as of `time`, to the cell at `positions[k]` where `written[k]`."""
+    for k in range(positions.size):
+        if written[k]:
+            values[positions[k]] = levels[k]
+            stamps[positions[k]] = time
+
+
+@kernel
+def note_training(trained_together: NDArray[np.float64], ally_rank: Positions,
+                  partner_rank: Positions, is_ally: NDArray[np.bool_], nations: Positions,
+                  domains: Positions, time: float) -> None:
+    """Every ally and partner among `nations` trained together in `domains` at `time`."""
+    for a in range(nations.size):
+        if not is_ally[nations[a]]:
+            continue
+        for p in range(nations.size):
+            if is_ally[nations[p]]:
+                continue
+            for j in range(domains.size):
+                trained_together[ally_rank[nations[a]], partner_rank[nations[p]],
+                                 domains[j]] = time
