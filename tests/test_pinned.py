@@ -1,16 +1,18 @@
 """Pinned outputs: optimisations must leave every run bit-identical.
 
-The digests were taken from the engine before any performance work. A change
-that alters them changes the model's numbers, and must say so (and why) in its
-commit, renewing `pinned_runs.json` deliberately (`python -m tests.test_pinned`).
+A change that alters the digests changes the model's numbers, and must say so
+(and why) in its commit, renewing `pinned_runs.json` deliberately (`python -m
+tests.test_pinned`), in a commit of its own, with the evidence of
+`benchmarks/equivalence.py` where it is an optimisation.
 
 Bits depend on the machine as well as the code: numpy computes `exp` with its
 own AVX-512 routine where the CPU has one and with the C library's elsewhere,
-and the two differ in the last bit for about 5% of arguments. So the exact
-digests are checked where `exp` (and the C library's `log1p`, which draws the
-Poisson gaps) give the bits of the machine that pinned them, which is the CI
-machine; everywhere, each run's sums per metric must match the pinned ones to
-1e-10 (the same runs with the C library's `exp` differ by at most 1e-15).
+and the two differ in the last bit for about 5% of arguments; the compiled
+kernels call the C library's. So the exact digests are checked where these
+(and the C library's `log1p`, which draws the Poisson gaps) give the bits of
+the machine that pinned them, which is the CI machine; everywhere, each run's
+sums per metric must match the pinned ones to 1e-10 (the same runs with the C
+library's `exp` differ by at most 1e-15).
 """
 
 from __future__ import annotations
@@ -55,10 +57,11 @@ def sums(output: RunOutput) -> dict[str, list[float]]:
 
 
 def floating_point_probe() -> str:
-    """A digest of the functions whose last bits vary between machines: numpy's `exp`
-    and the C library's `log1p`."""
+    """A digest of the functions whose last bits vary between machines: numpy's `exp`,
+    and the C library's `exp` (which the compiled kernels call) and `log1p`."""
     grid = np.linspace(-40.0, 0.0, 20_001)
     sha = hashlib.sha256(np.exp(grid).tobytes())
+    sha.update(np.array([math.exp(x) for x in grid]).tobytes())
     sha.update(np.array([math.log1p(-x) for x in np.linspace(0.0, 0.999, 2_001)]).tobytes())
     return sha.hexdigest()
 
