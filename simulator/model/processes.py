@@ -30,7 +30,7 @@ from simulator.model.schema import (
     Threat,
     Workshop,
 )
-from simulator.model.world import ModuleEffects, World
+from simulator.model.world import ModuleEffects, TrustCells, World
 
 Process = Generator[simpy.Event, Any, Any]
 
@@ -146,6 +146,8 @@ class Activities:
         self.cuts: dict[str, list[tuple[float, float]]] = {nation.id: [] for nation in allies}
         self.cooldown_until = np.zeros(len(world.region_ids))
         self.heightened_until = np.zeros(len(world.region_ids))
+        self._allies_but: dict[int, tuple[np.ndarray, TrustCells]] = {}
+        """For each crisis host so far, the other allies and their trust in it."""
 
     # --- joint exercises --------------------------------------------------------------
 
@@ -158,7 +160,8 @@ class Activities:
         invited = world.nations_of(exercise.participants)
         region = world.region(exercise.region)
         willing = world.will[invited] * world.interest[invited, region]
-        host = np.full(len(invited), world.nation(exercise.host))
+        trust_in_host = world.trust_cells((invited, np.full(len(invited),
+                                                          world.nation(exercise.host))))
         full_trust = self.parameters.exercise.full_participation_trust
         next_start = exercise.start_day
         end = math.inf if exercise.end_day is None else exercise.end_day
@@ -167,8 +170,8 @@ class Activities:
             yield from self._wait_out_cooldown(region, exercise.id)
             draws = rng.random(len(invited) + 2)  # all of them, even if it is cancelled
             joins, outcome, jitter = draws[:-2], draws[-2], draws[-1]
-            chance = dynamics.participation_chance(
-                willing, world.trust(env.now, (invited, host)), full_trust)
+            chance = dynamics.participation_chance(willing, trust_in_host.at(env.now),
+                                                   full_trust)
             started = yield from self._exercise(exercise, invited[joins < chance], outcome)
             next_start = started + exercise.every_days + jitter * exercise.jitter_days
 
@@ -412,8 +415,12 @@ class Activities:
         """The host, then at most `max_coalition` other allies whose trust in it is at least
         `respond_threshold`, the most trusting first."""
         world, rules = self.world, self.parameters.sharing
-        others = world.allies[world.allies != host]
-        trust_in_host = world.trust(self.env.now, (others, np.full(len(others), host)))
+        if host not in self._allies_but:
+            others = world.allies[world.allies != host]
+            self._allies_but[host] = others, world.trust_cells((others, np.full(len(others),
+                                                                               host)))
+        others, trust_cells = self._allies_but[host]
+        trust_in_host = trust_cells.at(self.env.now)
         willing = trust_in_host >= rules.respond_threshold
         most_trusting = np.argsort(-trust_in_host[willing], kind="stable")
         return np.concatenate(([host], others[willing][most_trusting][: rules.max_coalition]))
@@ -492,10 +499,17 @@ class Activities:
             self._log("instability_shock", f"nations.{world.nation_ids[partner]}")
 
     def _pay(self, ally: str, cost: float) -> Process:
-        """Draw `cost` from the ally's budget, waiting up to `max_wait_days`; False if unpaid."""
+        """Draw `cost` from the ally's budget, waiting up to `max_wait_days`; False if unpaid.
+        When the money is there it is drawn at once, with no request to schedule: a
+        waiting request is one the budget cannot afford, so none is passed over."""
         if cost <= 0:
             return True
-        request = self.budgets[ally].get(cost)
+        budget = self.budgets[ally]
+        if budget.level >= cost:
+            budget.level -= cost
+            self.counts.budget_spent += cost
+            return True
+        request = budget.get(cost)
         yield request | self.env.timeout(self.parameters.budget.max_wait_days)
         if not request.triggered:
             request.cancel()

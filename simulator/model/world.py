@@ -78,6 +78,26 @@ class Snapshot:
         )
 
 
+class TrustCells:
+    """Trust of row nations in column nations, for cells read again and again (an
+    exercise's invitees in its host, the allies in a crisis's host): where their
+    evidence lies is worked out once."""
+
+    def __init__(self, state: State, positive: Positions, negative: Positions,
+                 prior: NDArray[np.float64], prior_weight: float):
+        self.state, self.shape, self.prior_weight = state, positive.shape, prior_weight
+        self.positive, self.negative = positive.ravel(), negative.ravel()
+        self.prior = np.ascontiguousarray(prior).ravel()
+
+    def at(self, time: float) -> NDArray[np.float64]:
+        """Trust at `time`, in the shape of the cells (flat for one pair)."""
+        state = self.state
+        trust = kernels.trust_of_cells(state.values, state.stamps, state.rates, self.positive,
+                                       self.negative, self.prior, self.prior_weight,
+                                       float(time))
+        return trust.reshape(self.shape) if self.shape else trust
+
+
 class Joint:
     """The cells a joint activity reads and changes: its members' standards and
     proficiency in its domains, their familiarity with each other, and the trust
@@ -302,16 +322,16 @@ class World:
     def trust(self, time: float, cells: Cells = ...) -> NDArray[np.float64]: ...
 
     def trust(self, time: float, cells: tuple[int, int] | Cells = ...) -> Values:
-        positive, negative = self.positive.index[cells], self.negative.index[cells]
-        prior = self.trust_prior[cells]
-        if isinstance(positive, np.integer):
-            return dynamics.trust(self.state.at(time, positive), self.state.at(time, negative),
-                                  float(prior), self.prior_weight)
-        trust = kernels.trust_of_cells(self.state.values, self.state.stamps, self.state.rates,
-                                 positive.ravel(), negative.ravel(),
-                                 np.ascontiguousarray(prior).ravel(), self.prior_weight,
-                                 float(time))
-        return trust.reshape(positive.shape)
+        trust = self.trust_cells(cells)
+        if not trust.shape:  # one pair: a plain float
+            return float(trust.at(time)[0])
+        return trust.at(time)
+
+    def trust_cells(self, cells: tuple[int, int] | Cells) -> TrustCells:
+        """The trust of `cells` (row nation in column nation), to read again and again."""
+        return TrustCells(self.state, np.asarray(self.positive.index[cells]),
+                          np.asarray(self.negative.index[cells]),
+                          np.asarray(self.trust_prior[cells], dtype=float), self.prior_weight)
 
     def take_tension_high(self) -> float:
         """The highest tension of any region since the last call, which starts it afresh."""
