@@ -124,8 +124,8 @@ def add_to_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, amount
 
 
 @kernel
-def put_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions, levels: Floats,
-        time: float) -> None:
+def put_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
+              levels: Floats, time: float) -> None:
     """`put_cell` of `levels[k]` on the cell at `positions[k]`, for every k."""
     for k in range(positions.size):
         put_cell(values, stamps, rates, positions[k], levels[k], time)
@@ -133,7 +133,7 @@ def put_cells(values: Floats, stamps: Floats, rates: Floats, positions: Position
 
 @kernel
 def learn_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
-          gains: Floats, time: float) -> None:
+                gains: Floats, time: float) -> None:
     """`learn_cell` with `gains[k]` on the cell at `positions[k]`, for every k."""
     for k in range(positions.size):
         learn_cell(values, stamps, rates, positions[k], gains[k], time)
@@ -141,7 +141,7 @@ def learn_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positi
 
 @kernel
 def add_to_cells(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
-        amounts: Floats, time: float) -> None:
+                 amounts: Floats, time: float) -> None:
     """`add_to_cell` of `amounts[k]` on the cell at `positions[k]`, for every k."""
     for k in range(positions.size):
         add_to_cell(values, stamps, rates, positions[k], amounts[k], time)
