@@ -61,7 +61,7 @@ from simulator.model.schema import Scenario  # noqa: E402
 SCENARIO = ROOT / "scenarios" / "baseline.yaml"
 RESULTS = Path(__file__).resolve().parent / "results" / "mesa.json"
 COMPARED = ("interop_ally_partner", "trust_ally_partner")
-TARGET_RATIO = 10.0
+TARGET_RATIO = 8.0
 LARGE_CAPACITY = 10_000
 """The schema's largest facility capacity: more than any number of overlapping exercises."""
 

@@ -9,7 +9,10 @@ process is started to after it has exited (`time.perf_counter` around
 | bare import | `.venv/bin/python -c "import simpy, numpy"` |
 | --help | `.venv/bin/simulator --help` |
 | validate | `.venv/bin/simulator validate scenarios/baseline.yaml` |
-| first run | `.venv/bin/python -c` importing the engine and running `scenarios/minimal.yaml` once: what a fresh worker pays before its first result (numba, and the compiled kernels loaded from its cache) |
+| first run | `.venv/bin/python -c`: import the engine, run `scenarios/minimal.yaml` once |
+
+The first run is what a fresh worker pays before its first result: numba, and the
+compiled kernels loaded from its cache.
 
 After one warm-up run of each (so every file is in the page cache), the four
 are run in turn, `--repeat` times (7); the order rotates from round to round.

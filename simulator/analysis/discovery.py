@@ -17,7 +17,7 @@ import contextlib
 import logging
 import math
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -126,14 +126,16 @@ def discover(X: pd.DataFrame, fails: ArrayLike, *, resamples: int = RESAMPLES, s
 def discovery_table(X: pd.DataFrame, fails_by_policy: Mapping[str, ArrayLike], *,
                     resamples: int = RESAMPLES, seed: int = 0,
                     factors: Sequence[Factor] | None = None,
-                    sampler: str | None = None
+                    sampler: str | None = None,
+                    map_: Callable[[Callable[[Any], Discovery], Iterable[Any]],
+                                   Iterable[Discovery]] = map
                     ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """`discover` for each policy: the boxes (written as `discovery.csv`), the peeling
     trajectories and the sufficiency, each with a `policy` column first. Every policy is
-    resampled alike (same seed), so their stabilities are compared on the same futures."""
-    found = {policy: discover(X, fails, resamples=resamples, seed=seed, factors=factors,
-                              sampler=sampler)
-             for policy, fails in fails_by_policy.items()}
+    resampled alike (same seed), so their stabilities are compared on the same futures.
+    The policies are independent jobs: `map_` may run them on other processes."""
+    jobs = [(X, fails, resamples, seed, factors, sampler) for fails in fails_by_policy.values()]
+    found = dict(zip(fails_by_policy, map_(_discover_job, jobs), strict=True))
     tables = []
     for part, columns in zip(Discovery._fields, (BOX_COLUMNS, TRAJECTORY_COLUMNS,
                                                  SUFFICIENCY_COLUMNS)):
@@ -145,6 +147,13 @@ def discovery_table(X: pd.DataFrame, fails_by_policy: Mapping[str, ArrayLike], *
     return (boxes.astype({"restricted": bool}),
             trajectories.astype({"step": int, "res_dim": int, "chosen": bool}),
             sufficiency.astype({"enough": bool, "futures_needed": "Int64"}))
+
+
+def _discover_job(job: tuple[pd.DataFrame, ArrayLike, int, int, Sequence[Factor] | None,
+                             str | None]) -> Discovery:
+    """`discover` of one policy, as a job for another process (a module-level function)."""
+    X, fails, resamples, seed, factors, sampler = job
+    return discover(X, fails, resamples=resamples, seed=seed, factors=factors, sampler=sampler)
 
 
 def _ranges(futures: pd.DataFrame,

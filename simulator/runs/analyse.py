@@ -9,7 +9,9 @@ design and the runs, writes what they return, and collects what each could not u
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -28,14 +30,19 @@ from simulator.runs.store import (
     atomic_write,
 )
 
+Map = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
+"""How jobs become results, in order: builtin `map` here, or `executors.mapper` on workers."""
+
 SUFFICIENCY_COLUMNS = ["analysis", "policy", "outcome", "criterion", "value", "enough",
                        "futures_needed"]
 """One row per output whose sample was judged: large enough, or how many futures it needs."""
 
 
-def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame
-            ) -> tuple[list[str], dict[str, str]]:
-    """Write the outcomes and every analysis; the files written, and what was left out."""
+def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame,
+            map_: Map = map) -> tuple[list[str], dict[str, str]]:
+    """Write the outcomes and every analysis; the files written, and what was left out.
+    `map_` runs the analyses that split into jobs (PRIM, policy by policy): on the
+    exploration's workers, or here."""
     from simulator.analysis.robustness import replication_means, variance_split
 
     exploration = plan.exploration
@@ -68,7 +75,7 @@ def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame
     tables[SENSITIVITY] = sensitivity
     checks.append(sensitivity_checks)
     boxes, trajectories, discovery_checks, note = _discovery(plan, means, satisficing,
-                                                             incomplete)
+                                                             incomplete, map_)
     tables[DISCOVERY], tables[TRAJECTORIES] = boxes, trajectories
     checks.append(discovery_checks)
     if note:
@@ -143,7 +150,8 @@ def _sensitivity(plan: ExplorationPlan, runs: pd.DataFrame, means: pd.DataFrame
 
 def _discovery(plan: ExplorationPlan, means: pd.DataFrame,
                satisficing: dict[str, tuple[float | None, float | None]],
-               incomplete: list[int]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
+               incomplete: list[int], map_: Map
+               ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, str]:
     """PRIM's box of the futures where each policy fails the satisficing criteria, among
     the futures whose runs all finished (a future left out is neither a failure nor not)."""
     from simulator.analysis.discovery import discovery_table
@@ -159,7 +167,7 @@ def _discovery(plan: ExplorationPlan, means: pd.DataFrame,
              .to_numpy() for policy in plan.policies}
     boxes, trajectories, checks = discovery_table(futures, fails, seed=plan.exploration.seed,
                                                   factors=plan.factors,
-                                                  sampler=plan.exploration.sampler)
+                                                  sampler=plan.exploration.sampler, map_=map_)
     return boxes, trajectories, checks.assign(analysis="discovery"), ""
 
 

@@ -8,6 +8,7 @@ each outcome under its own name, so completion order never changes a result.
 from __future__ import annotations
 
 import ctypes
+import functools
 import itertools
 import math
 import multiprocessing
@@ -219,6 +220,22 @@ def make_executor(workers: int | None, scheduler: str | None,
         return DaskCluster(scheduler, timeout)
     count = workers or os.cpu_count() or 1
     return InProcess() if count == 1 else LocalPool(count)
+
+
+def mapper(executor: Executor) -> Callable[[Callable[[Job], Result], Iterable[Job]],
+                                           list[Result]]:
+    """`map` on the executor's workers: the results in the order of the jobs, which go out
+    one at a time (for analyses after the runs: a few large jobs)."""
+    def map_on_workers(work: Callable[[Job], Result], jobs: Iterable[Job]) -> list[Result]:
+        numbered = list(enumerate(jobs))
+        done = dict(executor.run(numbered, functools.partial(_numbered, work), grouped=False))
+        return [done[k] for k in range(len(numbered))]
+    return map_on_workers
+
+
+def _numbered(work: Callable[[Job], Result], job: tuple[int, Job]) -> tuple[int, Result]:
+    number, task = job
+    return number, work(task)
 
 
 def _work_on_each(work: Callable[[Job], Result], tasks: list[Job]) -> list[Result]:

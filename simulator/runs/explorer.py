@@ -30,7 +30,7 @@ from simulator.model.engine import run_one
 from simulator.model.loading import Override, scenario_from_dict
 from simulator.model.metrics import KPI_NAMES
 from simulator.model.results import RunResult, kpi_by_year, kpis
-from simulator.runs.executors import Executor, make_executor
+from simulator.runs.executors import Executor, make_executor, mapper
 from simulator.runs.exploration import ExplorationPlan, Policy, future_scenario_data
 from simulator.runs.runner import Progress
 from simulator.runs.store import (
@@ -184,13 +184,17 @@ def explore(exploration: str | Path | ExplorationPlan, out: str | Path | None = 
     tasks = _tasks(plan, journal)
     try:
         _write_manifest(directory, plan, started, "running", journal)
-        _run_tasks(directory, plan, journal, tasks, make_executor(workers, scheduler, timeout),
-                   progress or (lambda done, total, failed: None))
-        from simulator.runs.analyse import analyse
+        executor = make_executor(workers, scheduler, timeout)
+        try:
+            _run_tasks(directory, plan, journal, tasks, executor,
+                       progress or (lambda done, total, failed: None))
+            from simulator.runs.analyse import analyse
 
-        _remove_unrecorded(directory, journal)  # then the folder holds each run once
-        runs = ExplorationResult(directory).runs
-        written, left_out = analyse(directory, plan, runs)
+            _remove_unrecorded(directory, journal)  # then the folder holds each run once
+            runs = ExplorationResult(directory).runs
+            written, left_out = analyse(directory, plan, runs, mapper(executor))
+        finally:
+            executor.close()
     except BaseException as error:  # the manifest says the exploration stopped, and when
         _write_manifest(directory, plan, started, "interrupted"
                         if isinstance(error, KeyboardInterrupt) else "failed", journal)
@@ -209,15 +213,12 @@ def _run_tasks(directory: Path, plan: ExplorationPlan, journal: Journal,
     total = len(plan.design) * _runs_per_future(plan)
     done = total - sum(len(task.futures) for task in tasks) * _runs_per_future(plan)
     failed = 0
-    try:
+    report(done, total, failed)
+    for prepared in executor.run(iter(tasks), explore_task, grouped=False):
+        journal.record(_write_task(directory, prepared))
+        done += prepared.runs
+        failed += len(prepared.failed)
         report(done, total, failed)
-        for prepared in executor.run(iter(tasks), explore_task, grouped=False):
-            journal.record(_write_task(directory, prepared))
-            done += prepared.runs
-            failed += len(prepared.failed)
-            report(done, total, failed)
-    finally:
-        executor.close()
 
 
 def _task_key(entry: dict[str, Any]) -> tuple[str]:
