@@ -388,6 +388,35 @@ def test_a_joint_activity_changes_exactly_what_separate_trainings_would(baseline
     np.testing.assert_array_equal(baseline.state.stamps, separate.state.stamps)
 
 
+@pytest.mark.parametrize("outcome", [0.0, 0.999])
+@pytest.mark.parametrize("names", [["aldoria", "istrava", "galdor"], ["aldoria", "brevland"]])
+def test_an_exercise_changes_exactly_what_its_joint_steps_would(baseline_scenario, names,
+                                                                 outcome):
+    """`World.hold_exercise`, one compiled call, against docs/model.md 4.5 done with the
+    steps of a `Joint`: the same mean interoperability and outcome, the same bits in
+    every cell and clock, the same days of training together (a success and a failure;
+    with partners, and allies alone, who learn no standards from each other)."""
+    rates, weights = baseline_scenario.parameters.exercise, baseline_scenario.parameters.weights
+    held, stepped = World(baseline_scenario), World(baseline_scenario)
+    members, domains = held.nations_of(names), held.domains_of(["land", "maritime"])
+    mean, success = held.hold_exercise(250.0, members, domains, 1.5, outcome)
+    joint = stepped.joint(250.0, members, domains)
+    assert mean == joint.mean_interoperability()
+    assert success == (outcome < dynamics.exercise_success_probability(mean, rates.min_success))
+    joint.train("proficiency", rates.proficiency, 1.5)
+    is_partner = ~stepped.is_ally[members]
+    if is_partner.any() and not is_partner.all():
+        joint.train("standards", rates.standards, 1.5, who=is_partner)
+    joint.acquaint(min(1.0, rates.familiarity * 1.5))
+    joint.add_evidence(success, (weights.success if success else weights.failure) * 1.5)
+    joint.commit()
+    stepped.note_training(250.0, members, domains)
+    np.testing.assert_array_equal(held.state.values, stepped.state.values)
+    np.testing.assert_array_equal(held.state.stamps, stepped.state.stamps)
+    np.testing.assert_array_equal(held.trained_together, stepped.trained_together)
+    assert (held.state.stamps == 250.0).any()
+
+
 @pytest.mark.parametrize("program_id", ["istrava_command", "kalvar_land_forces"])
 def test_modules_change_exactly_what_their_trainings_would_one_by_one(baseline_scenario,
                                                                       program_id):

@@ -309,3 +309,82 @@ def note_training(trained_together: NDArray[np.float64], ally_rank: Positions,
             for j in range(domains.size):
                 trained_together[ally_rank[nations[a]], partner_rank[nations[p]],
                                  domains[j]] = time
+
+
+@kernel
+def unit(value: float) -> float:
+    """Clipped to [0, 1]."""
+    return min(1.0, max(0.0, value))
+
+
+success_probability = kernel(dynamics.exercise_success_probability)
+bias_evidence = kernel(dynamics.bias_evidence)
+
+
+# --- whole events: one call each from the processes ---------------------------------------
+
+
+@kernel
+def hold_exercise(values: Floats, stamps: Floats, rates: Floats, starts: Positions,
+                  nations: int, domain_count: int, members: Positions, domains: Positions,
+                  absorb: Floats, is_ally: NDArray[np.bool_],
+                  weights: tuple[float, float, float], learning: Floats, evidence: Floats,
+                  intensity: float, min_success: float, outcome: float,
+                  trained_together: Floats, ally_rank: Positions, partner_rank: Positions,
+                  time: float) -> tuple[float, bool]:
+    """The end of an exercise of `members` in `domains` (docs/model.md 4.5): it succeeds if
+    `outcome` falls below a chance that grows with their mean interoperability; all of
+    them learn proficiency, partners learn standards if allies took part, every pair
+    grows familiar, and the outcome is trust evidence among them. `learning` holds the
+    proficiency and standards rates and the familiarity gain, `evidence` the weights of
+    success and failure. Returns the mean interoperability and whether it succeeded."""
+    m, d = members.size, domains.size
+    pairs, blocks = m * (m - 1), 2 * m * d
+    cells = joint_cells(members, domains, nations, domain_count, starts)
+    levels = cells_at(values, stamps, rates, cells, time)
+    mean = mean_interoperability(levels, m, d, weights)
+    success = outcome < success_probability(mean, min_success)
+    written = np.zeros(cells.size, dtype=np.bool_)
+    absorbs, partner = absorb[members], ~is_ally[members]
+    train(levels, written, m * d, d, absorbs, np.ones(m, dtype=np.bool_), learning[0],
+          intensity)
+    if 0 < partner.sum() < m:
+        train(levels, written, 0, d, absorbs, partner, learning[1], intensity)
+    learn_span(levels, written, blocks, blocks + pairs, min(1.0, learning[2] * intensity))
+    start = blocks + (pairs if success else 2 * pairs)
+    amount = (evidence[0] if success else evidence[1]) * intensity
+    for k in range(start, start + pairs):
+        levels[k] += amount
+        written[k] = True
+    put_written(values, stamps, cells, levels, written, time)
+    note_training(trained_together, ally_rank, partner_rank, is_ally, members, domains, time)
+    return mean, success
+
+
+@kernel
+def deliver_module(values: Floats, stamps: Floats, rates: Floats, trained: Positions,
+                   gains: Floats, added: Positions, amounts: Floats, partner_cells: Positions,
+                   base_capability: float, capability_gain: float, base_openness: float,
+                   tolerance: float, bias_weight: float, trained_together: Floats,
+                   ally_rank: Positions, partner_rank: Positions, is_ally: NDArray[np.bool_],
+                   together: Positions, domains: Positions, time: float) -> float:
+    """One module of a program (docs/model.md 4.7): the learning rule on the `trained`
+    cells, trust in the provider and pressure `added`, the partner's capability, then
+    bias evidence about the provider if the pressure is past what the partner's openness
+    tolerates. `partner_cells` are the partner's capability gained, pressure, openness
+    lost and evidence against the provider. Returns the bias evidence (0 within
+    tolerance)."""
+    capability, pressure, openness_lost, against = partner_cells
+    learn_cells(values, stamps, rates, trained, gains, time)
+    add_to_cells(values, stamps, rates, added, amounts, time)
+    before = cell_at(values, stamps, rates, capability, time)
+    # the learning rule on capability, whose gains decay toward the scenario's value
+    gained = before + capability_gain * (1.0 - unit(base_capability + before))
+    put_cell(values, stamps, rates, capability, gained, time)
+    note_training(trained_together, ally_rank, partner_rank, is_ally, together, domains, time)
+    openness = unit(base_openness - cell_at(values, stamps, rates, openness_lost, time))
+    bias = bias_evidence(cell_at(values, stamps, rates, pressure, time), tolerance, openness,
+                         bias_weight)
+    if bias > 0:
+        add_to_cell(values, stamps, rates, against, bias, time)
+    return bias

@@ -200,24 +200,13 @@ class Activities:
                            outcome: float) -> None:
         """Success with a chance that grows with the participants' interoperability; they
         learn either way, and the outcome is trust evidence among them."""
-        world, now, rates = self.world, self.env.now, self.parameters.exercise
+        world, now = self.world, self.env.now
         domains, region = world.domains_of(exercise.domains), world.region(exercise.region)
-        joint = world.joint(now, participants, domains)
-        mean_interoperability = joint.mean_interoperability()
-        success = outcome < dynamics.exercise_success_probability(mean_interoperability,
-                                                                  rates.min_success)
-        joint.train("proficiency", rates.proficiency, exercise.intensity)
-        is_partner = ~world.is_ally[participants]
-        if is_partner.any() and not is_partner.all():
-            joint.train("standards", rates.standards, exercise.intensity, who=is_partner)
-        joint.acquaint(min(1.0, rates.familiarity * exercise.intensity))
-        weights = self.parameters.weights
-        weight = weights.success if success else weights.failure
-        joint.add_evidence(success, weight * exercise.intensity)
-        joint.commit()
-        world.note_training(now, participants, domains)
+        mean_interoperability, success = world.hold_exercise(now, participants, domains,
+                                                             exercise.intensity, outcome)
         self.counts.exercises_held += 1
-        self.counts.partner_participations += int(is_partner.sum())
+        self.counts.partner_participations += int(np.count_nonzero(
+            ~world.is_ally[participants]))
         self._log("exercise_end", f"exercises.{exercise.id}", success=bool(success),
                   interoperability=mean_interoperability)
         if world.contested[region]:

@@ -198,22 +198,25 @@ class ModuleEffects:
         self.together, self.domains = np.array([self.partner, self.provider]), domains
         self.trained, self.gains = (np.concatenate(parts) for parts in zip(*trained, strict=True))
         self.added, self.amounts = (np.concatenate(parts) for parts in zip(*added, strict=True))
+        self.partner_cells = np.array([
+            world.capability_gained.index[self.partner], world.pressure.index[self.partner],
+            world.openness_lost.index[self.partner],
+            world.negative.index[self.partner, self.provider]])
+        """The partner's capability gained, pressure, openness lost, and evidence against
+        the provider."""
         self.tolerance, self.bias_weight = rates.influence_tolerance, weights.bias
 
     def deliver(self, time: float) -> float:
         """One module at `time`: learning, trust in the provider and pressure, then bias
         evidence if the pressure is past what the partner's openness tolerates. Returns
         that evidence (0 within tolerance)."""
-        world, partner = self.world, self.partner
-        world.state.learn(time, self.trained, self.gains)
-        world.state.add(time, self.added, self.amounts)
-        world.train_capability(time, partner, self.capability_gain)
-        world.note_training(time, self.together, self.domains)
-        bias = dynamics.bias_evidence(float(world.pressure.at(time, partner)), self.tolerance,
-                                      float(world.openness(time, partner)), self.bias_weight)
-        if bias > 0:
-            world.negative.add(time, (partner, self.provider), bias)
-        return bias
+        world, state = self.world, self.world.state
+        return kernels.deliver_module(
+            state.values, state.stamps, state.rates, self.trained, self.gains, self.added,
+            self.amounts, self.partner_cells, float(world.base_capability[self.partner]),
+            self.capability_gain, float(world.base_openness[self.partner]), self.tolerance,
+            self.bias_weight, world.trained_together, world.ally_rank, world.partner_rank,
+            world.is_ally, self.together, self.domains, float(time))
 
 
 class World:
@@ -275,6 +278,10 @@ class World:
                                       ("standards", "proficiency", "familiarity", "positive",
                                        "negative")])
         """Where the quantities a joint activity reads begin in the state's buffers."""
+        learning, evidence = parameters.exercise, parameters.weights
+        self._exercise_learning = np.array([learning.proficiency, learning.standards,
+                                            learning.familiarity])
+        self._exercise_evidence = np.array([evidence.success, evidence.failure])
 
     # --- names to positions -------------------------------------------------------------
 
@@ -388,17 +395,21 @@ class World:
         """The cells a joint activity of `members` in `domains` reads and trains, at `time`."""
         return Joint(self, time, members, domains)
 
+    def hold_exercise(self, time: float, members: Positions, domains: Positions,
+                      intensity: float, outcome: float) -> tuple[float, bool]:
+        """The end of an exercise (`kernels.hold_exercise`): its members learn and their
+        trust moves with the outcome, which succeeds with a chance that grows with their
+        mean interoperability. Returns that mean, and whether it succeeded."""
+        state, rates = self.state, self.scenario.parameters.exercise
+        return kernels.hold_exercise(
+            state.values, state.stamps, state.rates, self.joint_starts, len(self.nation_ids),
+            len(self.domains), members, domains, self.absorb, self.is_ally, self.weights,
+            self._exercise_learning, self._exercise_evidence, intensity, rates.min_success,
+            outcome, self.trained_together, self.ally_rank, self.partner_rank, float(time))
+
     def module_effects(self, program: Program) -> ModuleEffects:
         """What each module of `program` does, to deliver at any time."""
         return ModuleEffects(self, program)
-
-    def train_capability(self, time: float, nation: int, gain: float) -> None:
-        """The learning rule on a nation's capability; what it gains decays toward the
-        scenario's value."""
-        gained = self.capability_gained
-        before = gained.at(time, nation)
-        capability = _unit(self.base_capability[nation] + before)
-        self.state.put(time, gained.index[nation], before + gain * (1.0 - capability))
 
     def note_training(self, time: float, nations: Positions, domains: Positions) -> None:
         """The allies and partners among `nations` trained together in `domains` at `time`."""
