@@ -195,6 +195,7 @@ def explore(exploration: str | Path | ExplorationPlan, out: str | Path | None = 
             written, left_out = analyse(directory, plan, runs, mapper(executor))
         finally:
             executor.close()
+            journal.sync()
     except BaseException as error:  # the manifest says the exploration stopped, and when
         _write_manifest(directory, plan, started, "interrupted"
                         if isinstance(error, KeyboardInterrupt) else "failed", journal)

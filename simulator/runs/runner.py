@@ -137,6 +137,7 @@ def run_experiment(experiment: str | Path | Plan, out: str | Path | None = None,
         raise
     finally:
         executor.close()
+        journal.sync()
     result = _finish(directory, plan, journal, rounds.current)
     written = [SUMMARY_CSV, SUMMARY_PARQUET, COMPARISON]
     if rounds.selection is None:  # a directory resumed without the selection it had
