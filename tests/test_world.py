@@ -417,6 +417,29 @@ def test_an_exercise_changes_exactly_what_its_joint_steps_would(baseline_scenari
     assert (held.state.stamps == 250.0).any()
 
 
+@pytest.mark.parametrize("outcome", [0.0, 0.999])
+def test_a_crisis_response_changes_exactly_what_its_joint_steps_would(baseline_scenario,
+                                                                      outcome):
+    """`World.respond_to_crisis`, one compiled call, against docs/model.md 4.10 done with
+    a `Joint`'s steps: the same chance of success (capability, interoperability with
+    the host, early warning), the same evidence, and a failure's shock to the host."""
+    rules, weights = baseline_scenario.parameters.sharing, baseline_scenario.parameters.weights
+    held, stepped = World(baseline_scenario), World(baseline_scenario)
+    responders, domain = held.nations_of(["istrava", "aldoria", "galdor"]), np.array([1])
+    effectiveness, success = held.respond_to_crisis(400.0, responders, domain, 0.5, outcome)
+    joint = stepped.joint(400.0, responders, domain)
+    expected = dynamics.crisis_effectiveness(
+        stepped.capability(400.0, responders), joint.interoperability_with_first(), 0.5,
+        rules.early_warning_bonus, rules.crisis_difficulty)
+    assert effectiveness == expected and success == (outcome < expected)
+    joint.add_evidence(success, weights.success if success else weights.shared_failure)
+    joint.commit()
+    if not success:
+        stepped.stability_lost.add(400.0, responders[0], rules.failure_shock)
+    np.testing.assert_array_equal(held.state.values, stepped.state.values)
+    np.testing.assert_array_equal(held.state.stamps, stepped.state.stamps)
+
+
 @pytest.mark.parametrize("program_id", ["istrava_command", "kalvar_land_forces"])
 def test_modules_change_exactly_what_their_trainings_would_one_by_one(baseline_scenario,
                                                                       program_id):

@@ -318,6 +318,7 @@ def unit(value: float) -> float:
 
 
 success_probability = kernel(dynamics.exercise_success_probability)
+crisis_effectiveness = kernel(dynamics.crisis_effectiveness)
 bias_evidence = kernel(dynamics.bias_evidence)
 
 
@@ -351,14 +352,57 @@ def hold_exercise(values: Floats, stamps: Floats, rates: Floats, starts: Positio
     if 0 < partner.sum() < m:
         train(levels, written, 0, d, absorbs, partner, learning[1], intensity)
     learn_span(levels, written, blocks, blocks + pairs, min(1.0, learning[2] * intensity))
-    start = blocks + (pairs if success else 2 * pairs)
-    amount = (evidence[0] if success else evidence[1]) * intensity
-    for k in range(start, start + pairs):
-        levels[k] += amount
-        written[k] = True
+    add_evidence(levels, written, blocks, pairs, success,
+                 (evidence[0] if success else evidence[1]) * intensity)
     put_written(values, stamps, cells, levels, written, time)
     note_training(trained_together, ally_rank, partner_rank, is_ally, members, domains, time)
     return mean, success
+
+
+@kernel
+def respond_to_crisis(values: Floats, stamps: Floats, rates: Floats, starts: Positions,
+                      nations: int, domain_count: int, responders: Positions,
+                      domains: Positions, base_capability: Floats,
+                      weights: tuple[float, float, float], warning: float, bonus: float,
+                      difficulty: float, evidence: Floats, shock: float, outcome: float,
+                      time: float) -> tuple[float, bool]:
+    """A crisis met by `responders`, its host first (docs/model.md 4.10): their capability,
+    their interoperability with the host and the region's early `warning` make the chance
+    of success, which `outcome` must fall below; the outcome is trust evidence among them
+    (`evidence`: the weights of success and of a shared failure), and a failure shakes
+    the host's stability by `shock`. `starts` also holds where capability gained and
+    stability lost begin. Returns the chance and whether it succeeded."""
+    m, d = responders.size, domains.size
+    pairs, blocks = m * (m - 1), 2 * m * d
+    cells = joint_cells(responders, domains, nations, domain_count, starts)
+    levels = cells_at(values, stamps, rates, cells, time)
+    capabilities = np.empty(m)
+    for i in range(m):
+        gained = cell_at(values, stamps, rates, starts[5] + responders[i], time)
+        capabilities[i] = unit(base_capability[responders[i]] + gained)
+    effectiveness = crisis_effectiveness(capabilities,
+                                         interoperability_with_first(levels, m, d, weights),
+                                         warning, bonus, difficulty)
+    success = outcome < effectiveness
+    written = np.zeros(cells.size, dtype=np.bool_)
+    add_evidence(levels, written, blocks, pairs, success,
+                 evidence[0] if success else evidence[1])
+    put_written(values, stamps, cells, levels, written, time)
+    if not success:
+        add_to_cell(values, stamps, rates, starts[6] + responders[0], shock, time)
+    return effectiveness, success
+
+
+@kernel
+def add_evidence(levels: Floats, written: NDArray[np.bool_], start: int, pairs: int,
+                 success: bool, amount: float) -> None:
+    """Trust evidence, good or bad, of every member about every other: `amount` added to
+    the positive (or negative) block of a joint activity's `levels`, which begins after
+    `start` cells of standards, proficiency and familiarity."""
+    begin = start + (pairs if success else 2 * pairs)
+    for k in range(begin, begin + pairs):
+        levels[k] += amount
+        written[k] = True
 
 
 @kernel

@@ -420,20 +420,11 @@ class Activities:
         success; the outcome is trust evidence among them, and a failure shakes the host
         (the first responder)."""
         world, now = self.world, self.env.now
-        rules, weights = self.parameters.sharing, self.parameters.weights
         host = int(responders[0])
         domain = world.domains_of([self.parameters.crisis_domains[kind]])
         warning = world.early_warning(now, region)
-        joint = world.joint(now, responders, domain)
-        effectiveness = dynamics.crisis_effectiveness(
-            world.capability(now, responders), joint.interoperability_with_first(), warning,
-            rules.early_warning_bonus, rules.crisis_difficulty,
-        )
-        success = outcome < effectiveness
-        joint.add_evidence(success, weights.success if success else weights.shared_failure)
-        joint.commit()
-        if not success:
-            world.stability_lost.add(now, host, rules.failure_shock)
+        effectiveness, success = world.respond_to_crisis(now, responders, domain, warning,
+                                                         outcome)
         self.counts.crises += 1
         self.counts.crisis_successes += int(success)
         self._log("crisis", f"threats.{threat.id}", crisis=kind, host=world.nation_ids[host],

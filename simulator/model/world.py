@@ -4,8 +4,10 @@ do to them.
 The decaying quantities live in one `State` (`model/state.py`); the world names
 them, derives what follows from them (trust, stability, openness, early warning,
 interoperability) and works out what an activity changes, as one gather and one
-scatter of the state: `Joint` for exercises and crisis responses, `ModuleEffects`
-for the modules of a program.
+scatter of the state, in one compiled call (`model/kernels.py`):
+`World.hold_exercise`, `World.respond_to_crisis`, and `ModuleEffects` for the
+modules of a program. `Joint` offers the steps of a joint activity one at a time,
+for tests and for studies of a single step.
 """
 
 from __future__ import annotations
@@ -101,7 +103,9 @@ class TrustCells:
 class Joint:
     """The cells a joint activity reads and changes: its members' standards and
     proficiency in its domains, their familiarity with each other, and the trust
-    evidence each has about the others.
+    evidence each has about the others; with the steps of an exercise or a crisis
+    response one at a time, on the same kernels as `World.hold_exercise` and
+    `World.respond_to_crisis` take them all in one call.
 
     They are brought to `time` with one gather, into `levels` in the order of
     `kernels.joint_cells`; the training methods change these levels and mark them
@@ -149,10 +153,9 @@ class Joint:
 
     def add_evidence(self, success: bool, amount: float) -> None:
         """Trust evidence of every member about every other, good or bad."""
-        start = self.spans["positive" if success else "negative"]
-        evidence = slice(start, start + self.spans["positive"] - self.spans["familiarity"])
-        self.levels[evidence] += amount
-        self.written[evidence] = True
+        kernels.add_evidence(self.levels, self.written, self.spans["familiarity"],
+                             self.spans["positive"] - self.spans["familiarity"], success,
+                             amount)
 
     def commit(self) -> None:
         """Write every level changed back to the world's state."""
@@ -282,6 +285,11 @@ class World:
         self._exercise_learning = np.array([learning.proficiency, learning.standards,
                                             learning.familiarity])
         self._exercise_evidence = np.array([evidence.success, evidence.failure])
+        self._crisis_evidence = np.array([evidence.success, evidence.shared_failure])
+        self.crisis_starts = np.append(self.joint_starts, [
+            self.state.layout[name][0].start for name in ("capability_gained",
+                                                          "stability_lost")])
+        """`joint_starts`, then where capability gained and stability lost begin."""
 
     # --- names to positions -------------------------------------------------------------
 
@@ -406,6 +414,19 @@ class World:
             len(self.domains), members, domains, self.absorb, self.is_ally, self.weights,
             self._exercise_learning, self._exercise_evidence, intensity, rates.min_success,
             outcome, self.trained_together, self.ally_rank, self.partner_rank, float(time))
+
+    def respond_to_crisis(self, time: float, responders: Positions, domains: Positions,
+                          warning: float, outcome: float) -> tuple[float, bool]:
+        """A crisis met by `responders`, its host first (`kernels.respond_to_crisis`):
+        capability, interoperability with the host and early warning make the chance of
+        success; the outcome is trust evidence, and a failure shakes the host. Returns
+        that chance, and whether it succeeded."""
+        state, rules = self.state, self.scenario.parameters.sharing
+        return kernels.respond_to_crisis(
+            state.values, state.stamps, state.rates, self.crisis_starts, len(self.nation_ids),
+            len(self.domains), responders, domains, self.base_capability, self.weights,
+            warning, rules.early_warning_bonus, rules.crisis_difficulty,
+            self._crisis_evidence, rules.failure_shock, outcome, float(time))
 
     def module_effects(self, program: Program) -> ModuleEffects:
         """What each module of `program` does, to deliver at any time."""
