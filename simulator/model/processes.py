@@ -190,8 +190,9 @@ class Activities:
         with self.facilities[exercise.facility].request() as slot:
             yield slot
             started = env.now
-            self._log("exercise_start", f"exercises.{exercise.id}",
-                      participants=[world.nation_ids[i] for i in participants])
+            if self.trace is not None:  # names only for a trace
+                self._log("exercise_start", f"exercises.{exercise.id}",
+                          participants=[world.nation_ids[i] for i in participants])
             yield env.timeout(exercise.duration_days)
         self._conclude_exercise(exercise, participants, outcome)
         return started
