@@ -51,17 +51,41 @@ def test_reading_often_or_rarely_gives_the_same_value():
 
 
 def test_learn_brings_touched_cells_to_the_time_and_leaves_others_alone():
-    """Learning at day 100 decays the cell to 0.4, learns to 0.4 + 0.5 * 0.6 = 0.7, stamps 100."""
+    """Learning at day 100 decays the cell to 0.4 and learns to 0.4 + 0.5 * 0.6 = 0.7, kept
+    as of the origin (day 0: 0.7 * 2); no other cell and no stamp changes."""
     levels = grid()
     levels.learn(100.0, (0, 1), 0.5)
-    assert levels.values[0, 1] == pytest.approx(0.7, abs=1e-14)
-    assert levels.stamps[0, 1] == 100.0
+    assert levels.at(100.0, (0, 1)) == pytest.approx(0.7, abs=1e-14)
+    assert levels.values[0, 1] == pytest.approx(1.4, abs=1e-14)
     untouched = np.ones((2, 3), dtype=bool)
     untouched[0, 1] = False
     np.testing.assert_array_equal(levels.values[untouched], 0.8)
-    np.testing.assert_array_equal(levels.stamps[untouched], 0.0)
+    np.testing.assert_array_equal(levels.stamps, 0.0)
     assert levels.at(200.0, (0, 1)) == pytest.approx(0.35, abs=1e-14)
     assert levels.at(200.0, (1, 1)) == pytest.approx(0.2, abs=1e-14)
+
+
+def test_rebasing_keeps_every_level_and_moves_the_origin():
+    """`rebase` keeps the values as of a later time: every level at every time is the same
+    to rounding, the stored numbers smaller, and the stamps at the new origin."""
+    levels = grid()
+    levels.learn(100.0, (0, 1), 0.5)
+    before = [levels.at(day) for day in (150.0, 300.0, 1000.0)]
+    levels.state.rebase(250.0)
+    np.testing.assert_array_equal(levels.stamps, 250.0)
+    assert levels.values[0, 1] == pytest.approx(0.7 * half(150, 100), rel=1e-14)
+    for day, level in zip((150.0, 300.0, 1000.0), before, strict=True):
+        np.testing.assert_allclose(levels.at(day), level, rtol=1e-14)
+
+
+def test_the_origin_moves_before_stored_values_grow_large():
+    """A quantity's values grow as its origin falls behind: the state moves it every
+    `rebase_every` days, by when the fastest quantity's have grown by e^32 at most."""
+    state = State({"fast": (np.full(2, 0.5), 10.0), "slow": (np.full(2, 0.5), 1000.0)})
+    assert state.rebase_every == pytest.approx(32.0 * 10.0 / np.log(2.0), rel=1e-12)
+    state["fast"].add(state.rebase_every, 0, 0.5)
+    assert state.values[0] == pytest.approx((0.5 * np.exp(-32.0) + 0.5) * np.exp(32.0),
+                                            rel=1e-12)
 
 
 def test_learn_with_a_gain_per_row_on_a_block():
@@ -72,15 +96,13 @@ def test_learn_with_a_gain_per_row_on_a_block():
 
 
 def test_add_and_scale_bring_touched_cells_to_the_time():
-    """add at 100: 0.4 + 0.1; scale at 200: 0.8 * 0.5 * 0.5; other stamps stay 0."""
+    """add at 100: 0.4 + 0.1; scale at 200: 0.8 * 0.5 * 0.5; no stamp moves."""
     levels = grid()
     levels.add(100.0, (1, 0), 0.1)
     levels.scale(200.0, (0, 2), 0.5)
-    assert levels.values[1, 0] == pytest.approx(0.5, abs=1e-14)
-    assert levels.values[0, 2] == pytest.approx(0.1, abs=1e-14)
-    expected_stamps = np.zeros((2, 3))
-    expected_stamps[1, 0], expected_stamps[0, 2] = 100.0, 200.0
-    np.testing.assert_array_equal(levels.stamps, expected_stamps)
+    assert levels.at(100.0, (1, 0)) == pytest.approx(0.5, abs=1e-14)
+    assert levels.at(200.0, (0, 2)) == pytest.approx(0.1, abs=1e-14)
+    np.testing.assert_array_equal(levels.stamps, 0.0)
     assert levels.at(300.0, (1, 0)) == pytest.approx(0.5 * 0.25, abs=1e-14)
 
 
@@ -90,8 +112,8 @@ def test_add_to_the_cells_of_ordered_pairs():
     relation.add(10.0, ordered_pairs([0, 2]), 2.0)
     expected = np.zeros((3, 3))
     expected[0, 2] = expected[2, 0] = 2.0
-    np.testing.assert_array_equal(relation.values, expected)
-    np.testing.assert_array_equal(relation.stamps, expected * 5.0)
+    np.testing.assert_allclose(relation.at(10.0), expected, rtol=1e-15)
+    np.testing.assert_array_equal(relation.values == 0, expected == 0)
 
 
 @pytest.mark.parametrize("first, second", [(1.0, 2.0), (30.0, 400.0), (365.0, 3650.0)])
@@ -101,8 +123,8 @@ def test_decaying_in_two_touched_steps_equals_one_step(first, second):
     touched.add(first, (0, 0), 0.0)
     touched.scale(second, (0, 0), 1.0)
     untouched.scale(second, (0, 0), 1.0)
-    assert touched.values[0, 0] == pytest.approx(untouched.values[0, 0], abs=1e-12)
-    assert touched.values[0, 0] == pytest.approx(0.8 * half(second, 100), abs=1e-12)
+    assert touched.at(second, (0, 0)) == pytest.approx(untouched.at(second, (0, 0)), abs=1e-12)
+    assert touched.at(second, (0, 0)) == pytest.approx(0.8 * half(second, 100), abs=1e-12)
 
 
 # --- ordered_pairs --------------------------------------------------------------------------

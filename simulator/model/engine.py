@@ -18,6 +18,7 @@ from simpy.events import NORMAL, EventPriority
 from simulator.model.processes import Activities, Process, TraceEvent
 from simulator.model.recorder import Recorder, sample_times
 from simulator.model.schema import Scenario
+from simulator.model.state import State
 from simulator.model.streams import stream
 from simulator.model.world import World
 
@@ -129,6 +130,7 @@ def start_processes(env: simpy.Environment, activities: Activities, scenario: Sc
             partner = activities.world.nation(nation.id)
             env.process(activities.instability_shocks(partner, rng(f"instability/{nation.id}")))
     env.process(record(env, recorder))
+    env.process(keep_origins_recent(env, activities.world.state))
 
 
 LATE = EventPriority(NORMAL + 1)
@@ -151,3 +153,11 @@ def record(env: simpy.Environment, recorder: Recorder) -> Process:
     for time in recorder.times[:-1]:
         yield AfterTheInstant(env, time - env.now)
         recorder.sample(env.now)
+
+
+def keep_origins_recent(env: simpy.Environment, state: State) -> Process:
+    """Every `state.rebase_every` days, keep the state's values as of now: the same levels
+    (so no other event sees a difference), in numbers that never grow large."""
+    while True:
+        yield env.timeout(state.rebase_every)
+        state.rebase(env.now)

@@ -102,25 +102,25 @@ def cells_at(values: Floats, stamps: Floats, rates: Floats, positions: Positions
 @kernel
 def put_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, level: float,
              time: float) -> None:
-    """Write `level`, which is as of `time`, to one cell."""
-    values[cell] = level
-    stamps[cell] = time
+    """Write `level`, which is as of `time`, to one cell: kept as of the cell's stamp, its
+    quantity's time origin, which does not move (the level grown back to it)."""
+    values[cell] = decayed(level, rates[cell], stamps[cell] - time)
 
 
 @kernel
 def learn_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, gain: float,
                time: float) -> None:
     """The learning rule with `gain` on one cell, as of `time`."""
-    values[cell] = learn(decayed(values[cell], rates[cell], time - stamps[cell]), gain)
-    stamps[cell] = time
+    level = decayed(values[cell], rates[cell], time - stamps[cell])
+    put_cell(values, stamps, rates, cell, learn(level, gain), time)
 
 
 @kernel
 def add_to_cell(values: Floats, stamps: Floats, rates: Floats, cell: int, amount: float,
                 time: float) -> None:
     """`amount` added to one cell, as of `time`."""
-    values[cell] = decayed(values[cell], rates[cell], time - stamps[cell]) + amount
-    stamps[cell] = time
+    level = decayed(values[cell], rates[cell], time - stamps[cell])
+    put_cell(values, stamps, rates, cell, level + amount, time)
 
 
 @kernel
@@ -286,13 +286,12 @@ def learn_span(levels: Floats, written: NDArray[np.bool_], start: int, stop: int
 
 
 @kernel
-def put_written(values: Floats, stamps: Floats, positions: Positions, levels: Floats,
-                written: NDArray[np.bool_], time: float) -> None:
+def put_written(values: Floats, stamps: Floats, rates: Floats, positions: Positions,
+                levels: Floats, written: NDArray[np.bool_], time: float) -> None:
     """`levels[k]`, as of `time`, to the cell at `positions[k]` where `written[k]`."""
     for k in range(positions.size):
         if written[k]:
-            values[positions[k]] = levels[k]
-            stamps[positions[k]] = time
+            put_cell(values, stamps, rates, positions[k], levels[k], time)
 
 
 @kernel
@@ -354,7 +353,7 @@ def hold_exercise(values: Floats, stamps: Floats, rates: Floats, starts: Positio
     learn_span(levels, written, blocks, blocks + pairs, min(1.0, learning[2] * intensity))
     add_evidence(levels, written, blocks, pairs, success,
                  (evidence[0] if success else evidence[1]) * intensity)
-    put_written(values, stamps, cells, levels, written, time)
+    put_written(values, stamps, rates, cells, levels, written, time)
     note_training(trained_together, ally_rank, partner_rank, is_ally, members, domains, time)
     return mean, success
 
@@ -387,7 +386,7 @@ def respond_to_crisis(values: Floats, stamps: Floats, rates: Floats, starts: Pos
     written = np.zeros(cells.size, dtype=np.bool_)
     add_evidence(levels, written, blocks, pairs, success,
                  evidence[0] if success else evidence[1])
-    put_written(values, stamps, cells, levels, written, time)
+    put_written(values, stamps, rates, cells, levels, written, time)
     if not success:
         add_to_cell(values, stamps, rates, starts[6] + responders[0], shock, time)
     return effectiveness, success

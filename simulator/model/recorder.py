@@ -54,18 +54,15 @@ class Recorder:
         layout = world.state.layout
         self.starts = np.array([layout[name][0].start for name in QUANTITIES])
         self.engaged_within = world.scenario.parameters.engaged_within_days
-        self._levels = np.empty_like(world.state.values)
         self._trust = np.empty((nations, nations))
-        # kept, not allocated per sample: fresh large arrays cost page faults
+        """Scratch for the trust matrix, kept: fresh large arrays cost page faults."""
 
     def sample(self, time: float) -> None:
         """Record the metrics of the world at `time` in the next row."""
         world, state, row = self.world, self.world.state, self.samples
-        levels = self._levels
-        np.subtract(time, state.stamps, out=levels)
-        dynamics.decayed(state.values, state.rates, levels, out=levels)
-        _metrics(levels, self.starts, world.allies, world.partners, world.is_ally,
-                 world.region_of, world.trust_prior, world.prior_weight,
+        _metrics(state.values, state.stamps, state.rates, self.starts, world.allies,
+                 world.partners, world.is_ally, world.region_of, world.trust_prior,
+                 world.prior_weight,
                  world.share_threshold, world.weights, world.base_capability,
                  world.base_stability, world.base_openness, world.trained_together,
                  float(time), self.engaged_within, world.take_tension_high(), self._trust,
@@ -78,41 +75,43 @@ COMPATIBLE = dynamics.LEVEL_EDGES[1]
 """Interoperability level 2 (compatible) begins here."""
 
 
-@kernel
-def _unit(value: float) -> float:
-    """Clipped to [0, 1]."""
-    return min(1.0, max(0.0, value))
-
-
 QUANTITIES = ("standards", "proficiency", "familiarity", "positive", "negative",
               "capability_gained", "stability_lost", "openness_lost", "tension")
 """The quantities of the state the metrics read, in the order `_metrics` takes their starts."""
 
 
 @kernel
-def _metrics(levels: Floats, starts: Positions, allies: Positions, partners: Positions,
-             is_ally: NDArray[np.bool_], region_of: Positions, prior: Floats,
-             prior_weight: float, threshold: float, weights: tuple[float, float, float],
-             base_capability: Floats, base_stability: Floats, base_openness: Floats,
-             trained_together: Floats, time: float, engaged_within: float, tension_high: float,
-             trust: Floats, series: Floats, nations: Floats, regions: Floats) -> None:
-    """Every metric of docs/model.md section 6 from the state's `levels` at one time,
-    into the sample's `series` (the state metrics, in `STATE_METRICS`' order), `nations`
-    and `regions` rows. Means over an empty set are NaN. `trust` is scratch (N x N)."""
+def _metrics(values: Floats, stamps: Floats, rates: Floats, starts: Positions,
+             allies: Positions, partners: Positions, is_ally: NDArray[np.bool_],
+             region_of: Positions, prior: Floats, prior_weight: float, threshold: float,
+             weights: tuple[float, float, float], base_capability: Floats,
+             base_stability: Floats, base_openness: Floats, trained_together: Floats,
+             time: float, engaged_within: float, tension_high: float, trust: Floats,
+             series: Floats, nations: Floats, regions: Floats) -> None:
+    """Every metric of docs/model.md section 6 from the state at `time` (its buffers, and
+    where the `QUANTITIES` begin), into the sample's `series` (the state metrics, in
+    `STATE_METRICS`' order), `nations` and `regions` rows. Means over an empty set are
+    NaN. `trust` is scratch (N x N). Each quantity's values are kept as of one origin,
+    so one factor per quantity brings all of its cells to `time`."""
     n, r = is_ally.size, regions.shape[0]
     d = (starts[1] - starts[0]) // n
-    standards, proficiency, familiarity = starts[0], starts[1], starts[2]
-    positive, negative = starts[3], starts[4]
+    factors = np.ones(starts.size)
+    for q in range(starts.size):
+        if starts[q] < values.size:
+            factors[q] = kernels.decayed(1.0, rates[starts[q]], time - stamps[starts[q]])
+
+    def level(quantity: int, cell: int) -> float:
+        return values[starts[quantity] + cell] * factors[quantity]
+
     for i in range(n):
         for j in range(n):
-            trust[i, j] = kernels.trust(levels[positive + i * n + j],
-                                        levels[negative + i * n + j], prior[i, j], prior_weight)
+            trust[i, j] = kernels.trust(level(3, i * n + j), level(4, i * n + j), prior[i, j],
+                                        prior_weight)
 
     def interoperability(i: int, j: int, domain: int) -> float:
         return kernels.interoperability(
-            levels[standards + i * d + domain], levels[standards + j * d + domain],
-            levels[proficiency + i * d + domain], levels[proficiency + j * d + domain],
-            levels[familiarity + i * n + j], weights)
+            level(0, i * d + domain), level(0, j * d + domain), level(1, i * d + domain),
+            level(1, j * d + domain), level(2, i * n + j), weights)
 
     compatible = COMPATIBLE
     a_count, p_count = allies.size, partners.size
@@ -171,10 +170,10 @@ def _metrics(levels: Floats, starts: Positions, allies: Positions, partners: Pos
                 warned = min(trust[i, allies[a]], trust[allies[a], i]) >= threshold
         if warned:
             covered[region_of[i]] += 1
-    tension_start, highest, warning_total = starts[8], 0.0, 0.0
+    highest, warning_total = 0.0, 0.0
     for region in range(r):
         warning = covered[region] / members[region] if members[region] else 0.0
-        tension = levels[tension_start + region]
+        tension = level(8, region)
         regions[region, 0], regions[region, 1] = tension, warning
         warning_total += warning
         highest = max(highest, tension)
@@ -184,13 +183,13 @@ def _metrics(levels: Floats, starts: Positions, allies: Positions, partners: Pos
     for i in range(n):
         standard = skill = 0.0
         for domain in range(d):
-            standard += levels[standards + i * d + domain]
-            skill += levels[proficiency + i * d + domain]
-        capability = _unit(base_capability[i] + levels[starts[5] + i])
-        stability = _unit(base_stability[i] - levels[starts[6] + i])
+            standard += level(0, i * d + domain)
+            skill += level(1, i * d + domain)
+        capability = kernels.unit(base_capability[i] + level(5, i))
+        stability = kernels.unit(base_stability[i] - level(6, i))
         nations[i, 0], nations[i, 1] = standard / d, skill / d
         nations[i, 2], nations[i, 3] = capability, stability
-        nations[i, 4] = _unit(base_openness[i] - levels[starts[7] + i])
+        nations[i, 4] = kernels.unit(base_openness[i] - level(7, i))
         if not is_ally[i]:
             partner_sums[0] += standard
             partner_sums[1] += skill

@@ -1,19 +1,23 @@
 """Where the world's decaying quantities are stored, and how their cells are addressed.
 
-Decaying quantities keep, per cell, the time they were last brought up to date,
-so an event touches only the cells it changes and decay is applied exactly for
-the time since (docs/model.md section 4.1). Reading never changes state, so how often
-the recorder samples does not change a run.
+A decaying quantity keeps its cells' values as of one time, its origin: a cell's
+level at time t is its value times the decay factor from the origin to t, and an
+event that changes a cell stores the new level grown back to the origin. So an
+event touches only the cells it changes, decay is applied exactly for the time
+since (docs/model.md section 4.1), and reading never changes state (how often the
+recorder samples does not change a run). Since every cell of a quantity shares
+its origin, the recorder reads a whole quantity with one factor. Stored values
+grow as the origin falls behind, so `rebase` moves it up to now every
+`rebase_every` days.
 
 All of them live in one flat buffer (`State`): an event gathers the cells it
-reads, of any quantities, in one go and scatters what it changes in one go, and
-the recorder copies the whole state with two copies. Speed here is numpy calls
-per event, not arithmetic.
+reads, of any quantities, in one go and scatters what it changes in one go.
 """
 
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Sequence
 from types import EllipsisType
 from typing import overload
@@ -24,6 +28,9 @@ from numpy.typing import ArrayLike, NDArray
 from simulator.model import dynamics, kernels
 from simulator.model.dynamics import Values
 
+REBASE_GROWTH = 32.0
+"""How far (as a power of e) a stored value may grow before the origin moves: e^32 is
+about 8e13, so a level read back loses at most a few units in the last place."""
 Positions = NDArray[np.int64]
 """Positions in an array: of nations, domains or regions in the world's, or of cells in
 the state's buffers."""
@@ -34,12 +41,12 @@ Cells = tuple[Positions, ...] | Positions | EllipsisType
 
 
 class State:
-    """Every decaying quantity of a world in one flat buffer of values and one of clocks.
+    """Every decaying quantity of a world in one flat buffer of values and one of
+    stamps, the origin each value is kept as of (the same for a quantity's cells).
 
     A cell is addressed by its position in the buffers, so one event can read or
     change cells of several quantities with one gather and one scatter (each cell
-    decays at its own quantity's rate), and the recorder copies the whole world
-    with two copies, to decay a batch of such copies later in one operation.
+    decays at its own quantity's rate).
     """
 
     def __init__(self, quantities: dict[str, tuple[ArrayLike, float]]):
@@ -51,12 +58,21 @@ class State:
             np.full(initials[name].size, dynamics.decay_rate(half_life))
             for name, (_, half_life) in quantities.items()
         ])
+        self.rebase_every = REBASE_GROWTH / float(self.rates.max(initial=0.0)) \
+            if self.rates.any() else math.inf
+        """Days between moves of the origin: by then the fastest quantity's stored values
+        have grown by at most exp(`REBASE_GROWTH`)."""
         self.layout: dict[str, tuple[slice, tuple[int, ...]]] = {}
         """Where each quantity lies in the buffers, and its shape."""
         offset = 0
         for name, initial in initials.items():
             self.layout[name] = slice(offset, offset + initial.size), initial.shape
             offset += initial.size
+
+    def rebase(self, time: float) -> None:
+        """Keep every value as of `time` from now on: the same levels, smaller numbers."""
+        self.values[:] = dynamics.decayed(self.values, self.rates, time - self.stamps)
+        self.stamps.fill(time)
 
     def __getitem__(self, name: str) -> Decaying:
         """A handle on one quantity (the state keeps none: no reference cycle, so a run's

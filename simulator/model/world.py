@@ -160,8 +160,8 @@ class Joint:
     def commit(self) -> None:
         """Write every level changed back to the world's state."""
         state = self.world.state
-        kernels.put_written(state.values, state.stamps, self.cells, self.levels, self.written,
-                            float(self.time))
+        kernels.put_written(state.values, state.stamps, state.rates, self.cells, self.levels,
+                            self.written, float(self.time))
 
 
 class ModuleEffects:
