@@ -10,6 +10,7 @@ design and the runs, writes what they return, and collects what each could not u
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from simulator.runs.store import (
 )
 
 Map = Callable[[Callable[[Any], Any], Iterable[Any]], Iterable[Any]]
-"""How jobs become results, in order: builtin `map` here, or `executors.mapper` on workers."""
+"""How jobs become results, in order: builtin `map` here, `executors.mapper` on workers."""
 
 SUFFICIENCY_COLUMNS = ["analysis", "policy", "outcome", "criterion", "value", "enough",
                        "futures_needed"]
@@ -39,10 +40,11 @@ SUFFICIENCY_COLUMNS = ["analysis", "policy", "outcome", "criterion", "value", "e
 
 
 def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame,
-            map_: Map = map) -> tuple[list[str], dict[str, str]]:
+            workers: Map | None = None) -> tuple[list[str], dict[str, str]]:
     """Write the outcomes and every analysis; the files written, and what was left out.
-    `map_` runs the analyses that split into jobs (PRIM, policy by policy): on the
-    exploration's workers, or here."""
+    With `workers` (a map onto the exploration's worker processes), PRIM's jobs go
+    there first, policy by policy, and this process works out robustness and
+    sensitivity meanwhile; without, each in turn here."""
     from simulator.analysis.robustness import replication_means, variance_split
 
     exploration = plan.exploration
@@ -65,17 +67,25 @@ def analyse(directory: Path, plan: ExplorationPlan, runs: pd.DataFrame,
     tables: dict[str, pd.DataFrame] = {}
     checks: list[pd.DataFrame] = []
 
-    robust, robust_checks, note = _robustness(runs, exploration.outcomes, satisficing, policies)
-    tables[ROBUSTNESS] = robust
-    checks.append(robust_checks)
-    if note:
-        left_out["robustness"] = note
-    tables[VARIANCE] = variance_split(runs, exploration.outcomes, policies)
-    sensitivity, sensitivity_checks = _sensitivity(plan, runs, means)
-    tables[SENSITIVITY] = sensitivity
-    checks.append(sensitivity_checks)
-    boxes, trajectories, discovery_checks, note = _discovery(plan, means, satisficing,
-                                                             incomplete, map_)
+    waiter = ThreadPoolExecutor(max_workers=1)  # waits on the workers' PRIM jobs
+    try:
+        discovery = (waiter.submit(_discovery, plan, means, satisficing, incomplete, workers)
+                     if workers is not None else None)
+        robust, robust_checks, note = _robustness(runs, exploration.outcomes, satisficing,
+                                                  policies)
+        tables[ROBUSTNESS] = robust
+        checks.append(robust_checks)
+        if note:
+            left_out["robustness"] = note
+        tables[VARIANCE] = variance_split(runs, exploration.outcomes, policies)
+        sensitivity, sensitivity_checks = _sensitivity(plan, runs, means)
+        tables[SENSITIVITY] = sensitivity
+        checks.append(sensitivity_checks)
+        boxes, trajectories, discovery_checks, note = (
+            discovery.result() if discovery is not None
+            else _discovery(plan, means, satisficing, incomplete, map))
+    finally:  # an interrupted analysis does not wait for the jobs
+        waiter.shutdown(wait=False, cancel_futures=True)
     tables[DISCOVERY], tables[TRAJECTORIES] = boxes, trajectories
     checks.append(discovery_checks)
     if note:

@@ -95,6 +95,8 @@ class Executor(Protocol):
     """Runs `work` (`run_task`, or a function that calls it) on each task, yielding the
     results as tasks finish."""
 
+    workers: int
+
     def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
             grouped: bool = True) -> Iterator[Result]: ...
 

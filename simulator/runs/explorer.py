@@ -192,7 +192,8 @@ def explore(exploration: str | Path | ExplorationPlan, out: str | Path | None = 
 
             _remove_unrecorded(directory, journal)  # then the folder holds each run once
             runs = ExplorationResult(directory).runs
-            written, left_out = analyse(directory, plan, runs, mapper(executor))
+            written, left_out = analyse(directory, plan, runs,
+                                        mapper(executor) if executor.workers > 1 else None)
         finally:
             executor.close()
             journal.sync()
