@@ -315,3 +315,15 @@ def test_validate_knows_an_experiment_file(capsys):
     bad = Path(__file__).parent / "bad_inputs" / "experiments" / "unknown_primary_metric.yaml"
     assert main(["validate", str(bad)]) == 2
     assert "primary_metric: unknown KPI 'interop'" in capsys.readouterr().err
+
+
+def test_runs_go_to_workers_in_chunks_that_keep_every_worker_busy():
+    """Runs are handed out a few at a time (each result handed back costs the parent),
+    but never so many that a worker idles at the end: a round of five goes out one by
+    one, 200 runs on two workers in chunks of 4 to a pool and 12 to Dask."""
+    from simulator.runs.executors import DaskCluster, LocalPool, _chunk_size
+
+    assert _chunk_size(list(range(5)), LocalPool.CHUNK, 2) == 1
+    assert _chunk_size(list(range(200)), LocalPool.CHUNK, 2) == 4
+    assert _chunk_size(list(range(200)), DaskCluster.CHUNK, 2) == 12
+    assert _chunk_size(iter(range(200)), DaskCluster.CHUNK, 2) == DaskCluster.CHUNK

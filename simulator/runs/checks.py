@@ -636,7 +636,7 @@ def _run_all(runs: list[CheckRun], planned: list[PlannedCheck], workers: int | N
         done, failed = 0, 0
         if progress:
             progress(done, len(runs), failed)
-        for measurement in executor.run(iter(runs), measure):
+        for measurement in executor.run(runs, measure):
             values[measurement.check, measurement.arm][measurement.replication] = (
                 measurement.value)
             if measurement.error is not None:

@@ -18,7 +18,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sized
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -87,10 +87,6 @@ def run_task(task: Task) -> Outcome:
         return Outcome(task, None, f"{type(error).__name__}: {error}\n{traceback.format_exc()}")
 
 
-CHUNK = 4
-"""Tasks handed to a worker at once, where tasks are grouped."""
-
-
 class Executor(Protocol):
     """Runs `work` (`run_task`, or a function that calls it) on each task, yielding the
     results as tasks finish."""
@@ -120,6 +116,9 @@ class InProcess:
 class LocalPool:
     """A pool of worker processes on this machine (forked where the platform allows)."""
 
+    CHUNK = 4
+    """Most tasks handed to a worker at once, where tasks are grouped."""
+
     def __init__(self, workers: int):
         self.workers = workers
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -133,16 +132,17 @@ class LocalPool:
     def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
             grouped: bool = True) -> Iterator[Result]:
         """`work` runs in the workers (a module-level function, so it pickles by name), on
-        `CHUNK` tasks at a time if `grouped`: handing a result back costs the parent
-        (its pool's thread) about half a millisecond, as much as filing a run."""
+        up to `CHUNK` tasks at a time if `grouped` (`_chunk_size`): handing a result
+        back costs the parent (its pool's thread) about half a millisecond, as much as
+        filing a run."""
         def first_done(pending: set) -> tuple[set, set]:
             return futures.wait(pending, return_when=futures.FIRST_COMPLETED)
 
         def submit(chunk: list[Job]) -> Any:
             return self.pool.submit(_work_on_each, work, chunk)
 
-        for results in _windowed(submit, first_done, _chunks(tasks, CHUNK if grouped else 1),
-                                 2 * self.workers):
+        size = _chunk_size(tasks, self.CHUNK if grouped else 1, self.workers)
+        for results in _windowed(submit, first_done, _chunks(tasks, size), 2 * self.workers):
             yield from results
 
     def close(self) -> None:
@@ -151,6 +151,10 @@ class LocalPool:
 
 class DaskCluster:
     """The workers of a Dask distributed cluster, reached through its scheduler's address."""
+
+    CHUNK = 16
+    """Most tasks in one Dask task, where tasks are grouped: each costs the scheduler and
+    the client (in this process) milliseconds."""
 
     CONNECT_SECONDS = 10.0
     """How long to try to reach the scheduler, unless a timeout is given."""
@@ -204,9 +208,10 @@ class DaskCluster:
 
     def run(self, tasks: Iterable[Job], work: Callable[[Job], Result],
             grouped: bool = True) -> Iterator[Result]:
-        """`work` runs on the cluster's workers (a module-level function), on a few
-        tasks at a time if `grouped`: each Dask task costs the scheduler milliseconds,
-        which a task of one run does not repay (an exploration's tasks of many runs do)."""
+        """`work` runs on the cluster's workers (a module-level function), on up to
+        `CHUNK` tasks at a time if `grouped` (`_chunk_size`): each Dask task costs the
+        scheduler milliseconds, which a task of one run does not repay (an
+        exploration's tasks of many runs do)."""
         def first_done(pending: set) -> tuple[set, set]:
             done = self.distributed.wait(list(pending), return_when="FIRST_COMPLETED")
             return set(done.done), set(done.not_done)
@@ -214,8 +219,8 @@ class DaskCluster:
         def submit(chunk: list[Job]) -> Any:
             return self.client.submit(_work_on_each, work, chunk, pure=False)
 
-        for results in _windowed(submit, first_done, _chunks(tasks, CHUNK if grouped else 1),
-                                 2 * self.workers):
+        size = _chunk_size(tasks, self.CHUNK if grouped else 1, self.workers)
+        for results in _windowed(submit, first_done, _chunks(tasks, size), 2 * self.workers):
             yield from results
 
     def close(self) -> None:
@@ -249,6 +254,15 @@ def _numbered(work: Callable[[Job], Result], job: tuple[int, Job]) -> tuple[int,
 
 def _work_on_each(work: Callable[[Job], Result], tasks: list[Job]) -> list[Result]:
     return [work(task) for task in tasks]
+
+
+def _chunk_size(tasks: Iterable[Job], most: int, workers: int) -> int:
+    """Tasks to hand a worker at once: up to `most`, and for a known number of tasks no
+    more than an eighth of each worker's share, so that all stay busy to the end (a
+    round of five runs goes out one by one)."""
+    if not isinstance(tasks, Sized):
+        return most
+    return max(1, min(most, len(tasks) // (8 * workers)))
 
 
 def _chunks(tasks: Iterable[Job], size: int) -> Iterator[list[Job]]:

@@ -220,7 +220,7 @@ def _check_experiment(directory: Path, manifest: ExperimentManifest, scratch: Pa
     try:
         done, failed = 0, 0
         report(done, len(tasks), failed)
-        for prepared in executor.run(iter(tasks), prepare_run):
+        for prepared in executor.run(tasks, prepare_run):
             recorded = journal[(prepared.task.variant, prepared.task.replication)]
             name = f"{prepared.task.variant}/{prepared.task.replication}"
             found[name] = _compare_run(directory, scratch, prepared, recorded, findings)

@@ -166,7 +166,7 @@ def _run(directory: Path, journal: Journal, executor: Executor, report: Progress
     it finishes."""
     done, failed = total - len(tasks), 0
     report(done, total, failed)
-    for run in executor.run(iter(tasks), prepare_run):
+    for run in executor.run(tasks, prepare_run):
         journal.record(write_files(directory, run))
         done += 1
         failed += run.error is not None
