@@ -171,6 +171,12 @@ variants:
 """
 
 
+LONG = SMALL.replace("name: small", "name: long").replace("replications: 4",
+                                                             "replications: 100")
+"""The small experiment with 200 runs: a signal sent after its first few always finds it
+running, however fast the machine."""
+
+
 def write(path: Path, text: str) -> Path:
     path.write_text(text)
     return path
@@ -193,6 +199,16 @@ def small_clean(tmp_path_factory) -> Path:
     directory = tmp_path_factory.mktemp("clean")
     config = write(directory / "small.yaml", SMALL)
     run_experiment(config, directory / "out", workers=1)
+    return directory / "out"
+
+
+@pytest.fixture(scope="session")
+def long_clean(tmp_path_factory) -> Path:
+    """The long experiment, run once: the reference for interruption tests."""
+    from simulator.runs.runner import run_experiment
+
+    directory = tmp_path_factory.mktemp("long")
+    run_experiment(write(directory / "long.yaml", LONG), directory / "out", workers=2)
     return directory / "out"
 
 

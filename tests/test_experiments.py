@@ -18,6 +18,7 @@ from simulator.runs.runner import run_experiment
 
 from .conftest import (
     HUNG_AFTER_SECONDS,
+    LONG,
     ROOT,
     SCENARIOS,
     SMALL,
@@ -280,22 +281,23 @@ def test_precision_adds_batches_until_the_interval_is_narrow(tmp_path):
 
 
 @pytest.mark.slow
-def test_killed_midway_then_resumed_gives_identical_files(small_clean, tmp_path):
-    """SIGKILL after a few runs, then the same command again: the same files as a clean run."""
-    config = write(tmp_path / "small.yaml", SMALL)
+def test_killed_midway_then_resumed_gives_identical_files(long_clean, tmp_path):
+    """SIGKILL after a few runs, then the same command again: the same files as a clean run
+    (and no temporary file of a write the kill cut short)."""
+    config = write(tmp_path / "long.yaml", LONG)
     out = tmp_path / "out"
     process = start_compare(config, out, workers=1)
     assert wait_for_runs(out, 3, process)
     kill(process)
-    assert (out / "runs.jsonl").read_text().count("\n") < 8
+    assert (out / "runs.jsonl").read_text().count("\n") < 200
     resumed = run_compare(config, out, workers=2)
     assert resumed.returncode == 0, resumed.stderr
-    assert data_files(out) == data_files(small_clean)
+    assert data_files(out) == data_files(long_clean)
 
 
 @pytest.mark.slow
-def test_ctrl_c_stops_cleanly_and_says_how_to_resume(small_clean, tmp_path):
-    config = write(tmp_path / "small.yaml", SMALL)
+def test_ctrl_c_stops_cleanly_and_says_how_to_resume(long_clean, tmp_path):
+    config = write(tmp_path / "long.yaml", LONG)
     out = tmp_path / "out"
     process = start_compare(config, out, workers=1)
     assert wait_for_runs(out, 2, process)
@@ -305,7 +307,7 @@ def test_ctrl_c_stops_cleanly_and_says_how_to_resume(small_clean, tmp_path):
     assert "run the same command again to resume" in stderr and "Traceback" not in stderr
     assert not list(out.rglob("*.tmp"))
     assert main(["compare", str(config), "--out", str(out), "--no-progress", "--no-plots"]) == 0
-    assert data_files(out) == data_files(small_clean)
+    assert data_files(out) == data_files(long_clean)
 
 
 def test_validate_knows_an_experiment_file(capsys):

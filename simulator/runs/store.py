@@ -419,6 +419,7 @@ def _reuse(directory: Path, kind: Kind, identity: str | None, force: bool) -> No
     else:
         assert not isinstance(previous, RunManifest)  # the header said `kind`
         if previous.identity == identity:
+            _remove_leftovers(directory)
             return
         refusal = (f"{directory}: holds results of a different {kind} ({previous.name!r}, "
                    f"{DIFFERENT[kind]}); choose another --out, or add --force to "
@@ -426,6 +427,13 @@ def _reuse(directory: Path, kind: Kind, identity: str | None, force: bool) -> No
     if not force:
         raise UserError(refusal)
     _remove(directory, EXPLORATION_OUTPUTS if kind == "exploration" else EXPERIMENT_OUTPUTS)
+
+
+def _remove_leftovers(directory: Path) -> None:
+    """A writer killed mid-write leaves its temporary file (`atomic_write`), and the file
+    it was writing is made again when the work resumes: the temporary goes."""
+    for temporary in directory.rglob(".*.tmp"):
+        temporary.unlink(missing_ok=True)
 
 
 def _remove(directory: Path, names: Iterable[str]) -> None:
