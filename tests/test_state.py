@@ -166,3 +166,19 @@ def test_state_reads_and_trains_cells_of_several_quantities_at_once():
     apart["slow"].learn(30.0, 1, np.array([0.3, 0.4]))
     np.testing.assert_array_equal(together.values, apart.values)
     np.testing.assert_array_equal(together.stamps, apart.stamps)
+
+
+def test_every_cell_keeps_the_one_origin_through_a_run(baseline):
+    """The kernels read a quantity's decay factor from any one of its cells (early
+    warning, the recorder): that holds only while every cell shares the origin, which
+    events never move and `rebase` moves for all. A run long enough to rebase twice."""
+    from simulator.model.engine import build
+
+    scenario = baseline.model_copy(update={"horizon_years": 50.0})
+    simulation = build(scenario, seed=2)
+    every = simulation.world.state.rebase_every
+    simulation.env.run(until=scenario.horizon_days)
+    stamps = simulation.world.state.stamps
+    assert scenario.horizon_days > 2 * every
+    np.testing.assert_array_equal(stamps, stamps[0])
+    assert stamps[0] == 2 * every

@@ -149,13 +149,18 @@ def add_to_cells(values: Floats, stamps: Floats, rates: Floats, positions: Posit
 
 @kernel
 def trust_of_cells(values: Floats, stamps: Floats, rates: Floats, positive: Positions,
-             negative: Positions, prior: Floats, prior_weight: float, time: float) -> Floats:
-    """Trust at `time` from the evidence at `positive` and `negative` and the priors."""
+                   negative: Positions, prior: Floats, prior_weight: float,
+                   time: float) -> Floats:
+    """Trust at `time` from the evidence at `positive` and `negative` and the priors, with
+    one decay factor for each kind of evidence (as in `sharing_share`)."""
     levels = np.empty(positive.size)
+    if positive.size == 0:
+        return levels
+    good_kept = decayed(1.0, rates[positive[0]], time - stamps[positive[0]])
+    bad_kept = decayed(1.0, rates[negative[0]], time - stamps[negative[0]])
     for k in range(positive.size):
-        good = decayed(values[positive[k]], rates[positive[k]], time - stamps[positive[k]])
-        bad = decayed(values[negative[k]], rates[negative[k]], time - stamps[negative[k]])
-        levels[k] = trust(good, bad, prior[k], prior_weight)
+        levels[k] = trust(values[positive[k]] * good_kept, values[negative[k]] * bad_kept,
+                          prior[k], prior_weight)
     return levels
 
 
@@ -168,10 +173,17 @@ def sharing_share(values: Floats, stamps: Floats, rates: Floats, evidence: Posit
 
     `evidence` is (positive, negative) x (member in ally, ally in member) x member x
     ally, `prior` the priors of the last three axes and `oneself` where member and
-    ally are one nation."""
+    ally are one nation. All cells of a quantity share their origin (`State`), so one
+    decay factor for each kind of evidence serves every pair (the same bits as each
+    cell's own: its rate and stamp are the quantity's)."""
     members, allies = oneself.shape
     if members == 0:
         return 0.0
+    good_kept = bad_kept = 1.0
+    if allies:
+        good, bad = evidence[0, 0, 0, 0], evidence[1, 0, 0, 0]
+        good_kept = decayed(1.0, rates[good], time - stamps[good])
+        bad_kept = decayed(1.0, rates[bad], time - stamps[bad])
     warned = 0
     for i in range(members):
         if is_ally[i]:
@@ -183,10 +195,8 @@ def sharing_share(values: Floats, stamps: Floats, rates: Floats, evidence: Posit
             lowest = math.inf
             for way in range(2):
                 good, bad = evidence[0, way, i, a], evidence[1, way, i, a]
-                lowest = min(lowest, trust(
-                    decayed(values[good], rates[good], time - stamps[good]),
-                    decayed(values[bad], rates[bad], time - stamps[bad]),
-                    prior[way, i, a], prior_weight))
+                lowest = min(lowest, trust(values[good] * good_kept, values[bad] * bad_kept,
+                                           prior[way, i, a], prior_weight))
             if lowest >= threshold:
                 warned += 1
                 break
