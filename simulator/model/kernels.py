@@ -30,6 +30,7 @@ from simulator.model import dynamics
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 
+
 def _numba() -> Any:
     """numba, or None where it is not installed."""
     try:

@@ -33,11 +33,11 @@ def sample_times(horizon_days: float, every_days: float) -> NDArray[np.float64]:
 class Recorder:
     """Fills one row per sample time; the engine turns the blocks into tables at the end.
 
-    A sample decays a copy of the world's state to its time (a handful of
-    whole-array numpy operations), then one compiled pass over the cells works out
-    every metric (`_metrics`) straight into the sample's rows: the ally-partner
-    interoperability, trust and sharing that make up most of a sample never
-    exist as arrays of their own.
+    A sample is one compiled pass over the state (`_metrics`): each quantity's cells
+    come to the sample's time with one decay factor (they share an origin), and
+    every metric goes straight into the sample's rows; the ally-partner
+    interoperability, trust and sharing that make up most of a sample never exist
+    as arrays of their own.
     """
 
     def __init__(self, world: World, counts: Counts, times: NDArray[np.float64]):
@@ -62,11 +62,11 @@ class Recorder:
         world, state, row = self.world, self.world.state, self.samples
         _metrics(state.values, state.stamps, state.rates, self.starts, world.allies,
                  world.partners, world.is_ally, world.region_of, world.trust_prior,
-                 world.prior_weight,
-                 world.share_threshold, world.weights, world.base_capability,
-                 world.base_stability, world.base_openness, world.trained_together,
-                 float(time), self.engaged_within, world.take_tension_high(), self._trust,
-                 self.series[row], self.nations[row], self.regions[row])
+                 world.prior_weight, world.share_threshold, world.weights,
+                 world.base_capability, world.base_stability, world.base_openness,
+                 world.trained_together, float(time), self.engaged_within,
+                 world.take_tension_high(), self._trust, self.series[row],
+                 self.nations[row], self.regions[row])
         self.series[row, len(STATE_METRICS):] = list(vars(self.counts).values())
         self.samples += 1
 
