@@ -29,7 +29,7 @@ from simulator.runs.explorer import explore
 from simulator.runs.store import ExplorationResult
 
 from .conftest import HUNG_AFTER_SECONDS, ROOT, data_files, kill, wait_for_runs, write
-from .test_loading import expectations
+from .test_loading import assert_reported_and_refused
 
 CORPUS = sorted((Path(__file__).parent / "bad_inputs" / "explorations").glob("*.yaml"))
 MINIMAL = ROOT / "scenarios" / "minimal.yaml"
@@ -84,18 +84,7 @@ def small(tmp_path_factory) -> ExplorationResult:
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
 def test_every_bad_exploration_is_reported_with_its_location(path, capsys, tmp_path):
-    expected = expectations(path)
-    with pytest.raises(ScenarioError) as raised:
-        load_exploration(path)
-    lines = str(raised.value).splitlines()[1:]
-    assert len(lines) == len(expected), str(raised.value)
-    for line, expectation in zip(lines, expected):
-        assert expectation.matches(line, path), (line, expectation)
-    out = tmp_path / "out"
-    assert main(["explore", str(path), "--out", str(out)]) == 2
-    error = capsys.readouterr().err
-    assert "Traceback" not in error and expected[0].message in error
-    assert not out.exists()
+    assert_reported_and_refused(path, load_exploration, "explore", capsys, tmp_path / "out")
 
 
 def test_an_exploration_file_given_to_compare_is_refused_naming_explore(tmp_path, capsys):

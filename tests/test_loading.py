@@ -15,8 +15,10 @@ A file with several problems has one `expect`/`at` pair per problem, in file ord
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,6 +79,26 @@ def expectations(file: Path) -> list[Expected]:
         line, column, path = match.groups()
         found.append(Expected(expect.removeprefix("expect: "), int(line), int(column), path or ""))
     return found
+
+
+def assert_reported_and_refused(path: Path, load: Callable[[Path], Any], command: str,
+                                capsys: pytest.CaptureFixture[str], out: Path) -> None:
+    """A bad file of a corpus: `load` raises every problem its header expects, each at
+    its place, and `simulator <command>` says the first with exit 2, no traceback and
+    nothing written."""
+    from simulator.cli import main
+
+    expected = expectations(path)
+    with pytest.raises(ScenarioError) as raised:
+        load(path)
+    lines = str(raised.value).splitlines()[1:]
+    assert len(lines) == len(expected), str(raised.value)
+    for line, expectation in zip(lines, expected, strict=True):
+        assert expectation.matches(line, path), (line, expectation)
+    assert main([command, str(path), "--out", str(out)]) == 2
+    error = capsys.readouterr().err
+    assert "Traceback" not in error and expected[0].message in error
+    assert not out.exists()
 
 
 def test_the_corpus_covers_every_class_of_bad_input():

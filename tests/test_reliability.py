@@ -35,7 +35,7 @@ from .conftest import (
     world_of,
     write,
 )
-from .test_loading import expectations
+from .test_loading import assert_reported_and_refused
 
 EXPERIMENT_CORPUS = sorted((Path(__file__).parent / "bad_inputs" / "experiments").glob("*.yaml"))
 
@@ -45,18 +45,7 @@ EXPERIMENT_CORPUS = sorted((Path(__file__).parent / "bad_inputs" / "experiments"
 
 @pytest.mark.parametrize("path", EXPERIMENT_CORPUS, ids=lambda p: p.stem)
 def test_every_bad_experiment_is_reported_with_its_location(path, capsys, tmp_path):
-    expected = expectations(path)
-    with pytest.raises(ScenarioError) as raised:
-        load_experiment(path)
-    lines = str(raised.value).splitlines()[1:]
-    assert len(lines) == len(expected), str(raised.value)
-    for line, expectation in zip(lines, expected):
-        assert expectation.matches(line, path), (line, expectation)
-    out = tmp_path / "out"
-    assert main(["compare", str(path), "--out", str(out)]) == 2
-    error = capsys.readouterr().err
-    assert "Traceback" not in error and expected[0].message in error
-    assert not out.exists()
+    assert_reported_and_refused(path, load_experiment, "compare", capsys, tmp_path / "out")
 
 
 def test_the_corpus_covers_every_required_class():
