@@ -459,7 +459,7 @@ def _matrices(seed: int, *shape: int) -> np.ndarray:
 @quick
 @given(seed=st.integers(0, 2**32 - 1), weight=st.floats(min_value=0.01, max_value=100.0))
 def test_trust_in_place_has_exactly_the_bits_of_trust(seed, weight):
-    """The recorder's allocation-free trust must not change a run's numbers."""
+    """The end-of-run snapshot's allocation-free trust must not change a run's numbers."""
     positive, negative = 5 * _matrices(seed, 2, 3, 4, 4)
     prior = _matrices(seed + 1, 4, 4)
     expected = dynamics.trust(positive, negative, prior, weight)
@@ -469,19 +469,3 @@ def test_trust_in_place_has_exactly_the_bits_of_trust(seed, weight):
     assert got.tobytes() == expected.tobytes()
 
 
-@quick
-@given(seed=st.integers(0, 2**32 - 1),
-       raw_weights=st.tuples(*[st.floats(min_value=0.01, max_value=1.0)] * 3))
-def test_interoperability_in_place_has_exactly_the_bits_of_interoperability(seed, raw_weights):
-    """Same arithmetic in the same order, broadcast as the recorder broadcasts it."""
-    standards, proficiency = _matrices(seed, 2, 2, 5, 3)
-    familiarity = _matrices(seed + 1, 2, 3, 4, 1)
-    rows, cols = [0, 2, 4], [1, 3, 4, 0]
-    args = (standards[:, rows, None, :], standards[:, None, cols, :],
-            proficiency[:, rows, None, :], proficiency[:, None, cols, :], familiarity,
-            raw_weights)
-    expected = dynamics.interoperability(*args)
-    out, scratch = np.empty((2, 2, 3, 4, 3))
-    got = dynamics.interoperability(*args, out=out, scratch=scratch)
-    assert got is out
-    assert got.tobytes() == expected.tobytes()

@@ -120,44 +120,27 @@ def trust(positive: Values, negative: Values, prior: Values, prior_weight: float
 @overload
 def interoperability(standards_i: float, standards_j: float,
                      proficiency_i: float, proficiency_j: float,
-                     familiarity: float, weights: tuple[float, float, float],
-                     out: None = None, scratch: None = None) -> float: ...
+                     familiarity: float, weights: tuple[float, float, float]) -> float: ...
 @overload
 def interoperability(standards_i: Array, standards_j: Values,
                      proficiency_i: Values, proficiency_j: Values,
-                     familiarity: Values, weights: tuple[float, float, float],
-                     out: Array | None = None, scratch: Array | None = None) -> Array: ...
+                     familiarity: Values, weights: tuple[float, float, float]) -> Array: ...
 @overload
 def interoperability(standards_i: Values, standards_j: Values,
                      proficiency_i: Values, proficiency_j: Values,
-                     familiarity: Values, weights: tuple[float, float, float],
-                     out: Array | None = None, scratch: Array | None = None) -> Values: ...
+                     familiarity: Values, weights: tuple[float, float, float]) -> Values: ...
 
 
 def interoperability(standards_i: Values, standards_j: Values,
                      proficiency_i: Values, proficiency_j: Values,
-                     familiarity: Values, weights: tuple[float, float, float],
-                     out: NDArray[np.float64] | None = None,
-                     scratch: NDArray[np.float64] | None = None) -> Values:
-    """`w_std*min(S_i, S_j) + w_prof*sqrt(P_i*P_j) + w_fam*F_ij`: the weakest standard binds.
-
-    With `out` and `scratch` (both of the result's shape) the same arithmetic, in
-    the same order, runs without fresh memory."""
+                     familiarity: Values, weights: tuple[float, float, float]) -> Values:
+    """`w_std*min(S_i, S_j) + w_prof*sqrt(P_i*P_j) + w_fam*F_ij`: the weakest standard binds."""
     w_standards, w_proficiency, w_familiarity = weights
-    if out is None:
-        return (
-            w_standards * np.minimum(standards_i, standards_j)
-            + w_proficiency * np.sqrt(proficiency_i * proficiency_j)
-            + w_familiarity * familiarity
-        )
-    if scratch is None:
-        raise ValueError("interoperability with `out` needs `scratch` of the same shape")
-    np.multiply(np.minimum(standards_i, standards_j, out=out), w_standards, out=out)
-    np.multiply(proficiency_i, proficiency_j, out=scratch)
-    np.multiply(np.sqrt(scratch, out=scratch), w_proficiency, out=scratch)
-    np.add(out, scratch, out=out)
-    np.multiply(familiarity, w_familiarity, out=scratch)
-    return np.add(out, scratch, out=out)
+    return (
+        w_standards * np.minimum(standards_i, standards_j)
+        + w_proficiency * np.sqrt(proficiency_i * proficiency_j)
+        + w_familiarity * familiarity
+    )
 
 
 def interoperability_level(index: Values) -> NDArray[np.int64]:

@@ -61,23 +61,15 @@ class Snapshot:
     tension: NDArray[np.float64]
 
     def interoperability(self, weights: tuple[float, float, float]) -> NDArray[np.float64]:
-        """I[i, j, d] for every pair and domain (the diagonal uses familiarity 1)."""
+        """I[i, j, d] for every pair and domain (a nation paired with itself has
+        familiarity 1)."""
         everyone = np.arange(self.capability.shape[-1])
-        return self.interoperability_between(everyone[:, None], everyone[None, :], weights)
-
-    def interoperability_between(self, rows: Positions, cols: Positions,
-                                 weights: tuple[float, float, float],
-                                 out: NDArray[np.float64] | None = None,
-                                 scratch: NDArray[np.float64] | None = None
-                                 ) -> NDArray[np.float64]:
-        """I[i, j, d] for the nations `rows` and `cols` broadcast together (as from `np.ix_`);
-        a nation paired with itself has familiarity 1."""
+        rows, cols = everyone[:, None], everyone[None, :]
         familiarity = np.where(rows == cols, 1.0, self.familiarity[..., rows, cols])
         return dynamics.interoperability(
             self.standards[..., rows, :], self.standards[..., cols, :],
             self.proficiency[..., rows, :], self.proficiency[..., cols, :],
-            familiarity[..., None], weights, out, scratch,
-        )
+            familiarity[..., None], weights)
 
 
 class TrustCells:
