@@ -51,8 +51,7 @@ class Recorder:
         self.nations = np.full((len(times), nations, len(NATION_METRICS)), np.nan)
         self.regions = np.full((len(times), regions, len(REGION_METRICS)), np.nan)
         self.samples = 0
-        layout = world.state.layout
-        self.starts = np.array([layout[name][0].start for name in QUANTITIES])
+        self.starts = world.state.starts(*QUANTITIES)
         self.engaged_within = world.scenario.parameters.engaged_within_days
         self._trust = np.empty((nations, nations))
         """Scratch for the trust matrix, kept: fresh large arrays cost page faults."""

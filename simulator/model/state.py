@@ -74,6 +74,11 @@ class State:
         self.values[:] = dynamics.decayed(self.values, self.rates, time - self.stamps)
         self.stamps.fill(time)
 
+    def starts(self, *names: str) -> Positions:
+        """Where the quantities `names` begin in the buffers, in that order: for kernels,
+        which address a quantity's cells from its start."""
+        return np.array([self.layout[name][0].start for name in names], dtype=np.int64)
+
     def __getitem__(self, name: str) -> Decaying:
         """A handle on one quantity (the state keeps none: no reference cycle, so a run's
         state is freed as soon as the run is done with it)."""

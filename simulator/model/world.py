@@ -269,18 +269,16 @@ class World:
         self.prior_weight = parameters.trust_prior_weight
         self.share_threshold = parameters.sharing.share_threshold
         self._mutual = [self._mutual_cells(members) for members in self.members]
-        self.joint_starts = np.array([self.state.layout[name][0].start for name in
-                                      ("standards", "proficiency", "familiarity", "positive",
-                                       "negative")])
+        self.joint_starts = self.state.starts("standards", "proficiency", "familiarity",
+                                              "positive", "negative")
         """Where the quantities a joint activity reads begin in the state's buffers."""
         learning, evidence = parameters.exercise, parameters.weights
         self._exercise_learning = np.array([learning.proficiency, learning.standards,
                                             learning.familiarity])
         self._exercise_evidence = np.array([evidence.success, evidence.failure])
         self._crisis_evidence = np.array([evidence.success, evidence.shared_failure])
-        self.crisis_starts = np.append(self.joint_starts, [
-            self.state.layout[name][0].start for name in ("capability_gained",
-                                                          "stability_lost")])
+        self.crisis_starts = np.append(
+            self.joint_starts, self.state.starts("capability_gained", "stability_lost"))
         """`joint_starts`, then where capability gained and stability lost begin."""
 
     # --- names to positions -------------------------------------------------------------
